@@ -1,0 +1,164 @@
+// Package activities holds the side effects of the workflows: the read model,
+// the cap, the emails. Each is idempotent, since Temporal retries it.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.uber.org/zap"
+
+	"github.com/procurations/procuration/internal/dossier"
+	"github.com/procurations/procuration/internal/mail"
+	"github.com/procurations/procuration/internal/store"
+)
+
+// Procurations carries what the procuration activities need.
+type Procurations struct {
+	Store  *store.Store
+	Mailer *mail.Sender
+	// TownHallFallback is the address pattern for a commune without a
+	// registered electoral service; "{code}" stands for the INSEE code.
+	TownHallFallback string
+	// MailDomain ends the Message-IDs.
+	MailDomain string
+	Log        *zap.Logger
+}
+
+// RecordStep writes a step to the read model, history and audit trail.
+func (a *Procurations) RecordStep(ctx context.Context, step dossier.Step) error {
+	return a.Store.RecordStep(ctx, step)
+}
+
+// ReserveProxySlot runs the register and cap checks and takes a slot.
+func (a *Procurations) ReserveProxySlot(ctx context.Context, reference string) (dossier.SlotOutcome, error) {
+	ok, reason, err := a.Store.ReserveProxySlot(ctx, reference)
+	if errors.Is(err, store.ErrNotFound) {
+		return dossier.SlotOutcome{}, temporal.NewNonRetryableApplicationError("no such dossier", "NotFound", err)
+	}
+	return dossier.SlotOutcome{Reserved: ok, Reason: reason}, err
+}
+
+func (a *Procurations) ReleaseProxySlot(ctx context.Context, reference string) error {
+	return a.Store.ReleaseProxySlot(ctx, reference)
+}
+
+// SendMail renders and sends one email, once. The sent-mail record is
+// claimed before sending and marked after: a retry after a crash between the
+// two sends again with the same Message-ID, the only window left open.
+func (a *Procurations) SendMail(ctx context.Context, m dossier.Mail) error {
+	p, err := a.Store.Procuration(ctx, m.Reference)
+	if err != nil {
+		return err
+	}
+	data, err := a.mailData(ctx, p, m)
+	if err != nil {
+		return err
+	}
+	to := p.GrantorEmail
+	if m.Kind == dossier.MailTownHallReminder {
+		to, err = a.Store.TownHallEmail(ctx, p.GrantorCommuneCode)
+		if errors.Is(err, store.ErrNotFound) {
+			to, err = strings.ReplaceAll(a.TownHallFallback, "{code}", p.GrantorCommuneCode), nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	subject, text, html, err := mail.Render(string(m.Kind), data)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError("template", "Template", err)
+	}
+	messageID := fmt.Sprintf("%s@%s", strings.ReplaceAll(m.Key, "/", "."), a.MailDomain)
+	messageID, err = a.Store.ClaimMail(ctx, m.Key, m.Reference, string(m.Kind), to, subject, messageID)
+	if errors.Is(err, store.ErrMailSent) {
+		activity.GetLogger(ctx).Info("email already sent", "key", m.Key)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.Mailer.Send(ctx, mail.Message{To: to, Subject: subject, Text: text, HTML: html, MessageID: messageID}); err != nil {
+		// The key names the dossier and the kind, never a person.
+		a.Log.Warn("email not sent, will retry", zap.String("key", m.Key), zap.Error(redactSMTP(err)))
+		return err
+	}
+	return a.Store.MarkMailSent(ctx, m.Key)
+}
+
+// redactSMTP drops the server's reply text, which may quote the recipient.
+func redactSMTP(err error) error {
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '<'); i >= 0 {
+		msg = msg[:i] + "<redacted>"
+	}
+	return errors.New(msg)
+}
+
+func (a *Procurations) mailData(ctx context.Context, p store.Procuration, m dossier.Mail) (mail.Dossier, error) {
+	commune, err := a.Store.Commune(ctx, p.GrantorCommuneCode)
+	if err != nil {
+		return mail.Dossier{}, err
+	}
+	d := mail.Dossier{
+		Reference:    p.Reference,
+		GrantorName:  strings.TrimSpace(p.GrantorGivenNames + " " + p.GrantorFamilyName),
+		ProxyName:    strings.TrimSpace(p.ProxyGivenNames + " " + p.ProxyFamilyName),
+		CommuneName:  commune.Name,
+		CommuneCode:  commune.Code,
+		CreatedAt:    p.CreatedAt,
+		WaitingSince: p.UpdatedAt,
+		Count:        m.Count,
+		WasValidated: p.TownHall != nil && p.TownHall.Outcome == dossier.TownHallValidated,
+	}
+	d.Scope, d.FirstRound, err = a.scope(ctx, p)
+	if err != nil {
+		return d, err
+	}
+	if p.Police != nil {
+		d.Police = &mail.Police{AgentName: p.Police.AgentName, Rank: p.Police.Rank, Unit: p.Police.Unit, At: p.Police.At}
+		d.Reason = p.Police.Reason
+	}
+	if p.TownHall != nil {
+		d.Reason, d.Automatic = p.TownHall.Reason, p.TownHall.Automatic
+	}
+	return d, nil
+}
+
+// scope describes what the procuration covers, in French, and the date of
+// its first covered round if it covers an election.
+func (a *Procurations) scope(ctx context.Context, p store.Procuration) (string, time.Time, error) {
+	if p.ElectionID == nil {
+		return fmt.Sprintf("du %s au %s", mail.FrenchDate(p.ValidFrom), mail.FrenchDate(p.ValidUntil)), time.Time{}, nil
+	}
+	e, err := a.Store.Election(ctx, *p.ElectionID)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	var (
+		parts []string
+		first time.Time
+	)
+	for _, r := range e.Rounds {
+		for _, n := range p.Rounds {
+			if int(n) != r.Number {
+				continue
+			}
+			date, _ := time.Parse(time.DateOnly, r.Date)
+			if first.IsZero() {
+				first = date
+			}
+			ordinal := "1er tour"
+			if r.Number == 2 {
+				ordinal = "2d tour"
+			}
+			parts = append(parts, fmt.Sprintf("%s le %s", ordinal, mail.FrenchDate(date)))
+		}
+	}
+	return fmt.Sprintf("%s, %s", e.Name, strings.Join(parts, " et ")), first, nil
+}

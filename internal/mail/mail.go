@@ -1,0 +1,170 @@
+// Package mail renders the French emails from embedded templates and sends
+// them over SMTP.
+package mail
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+)
+
+// Config is the SMTP relay and the sender address.
+type Config struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	From     string
+	// TLS is "none" (a local inbox), "starttls" or "tls" (implicit, port 465).
+	TLS string
+}
+
+// Message is one email, rendered.
+type Message struct {
+	To        string
+	Subject   string
+	Text      string
+	HTML      string
+	MessageID string
+}
+
+type Sender struct {
+	cfg Config
+}
+
+func NewSender(cfg Config) (*Sender, error) {
+	switch cfg.TLS {
+	case "none", "starttls", "tls":
+	default:
+		return nil, fmt.Errorf("SMTP_TLS %q: want none, starttls or tls", cfg.TLS)
+	}
+	return &Sender{cfg: cfg}, nil
+}
+
+func (s *Sender) From() string { return s.cfg.From }
+
+// Send delivers one message. The Message-ID is the caller's, so that a copy
+// re-sent after a crash carries the same identity.
+func (s *Sender) Send(ctx context.Context, m Message) error {
+	msg := gomail.NewMsg()
+	if err := msg.From(s.cfg.From); err != nil {
+		return fmt.Errorf("SMTP_FROM: %w", err)
+	}
+	if err := msg.To(m.To); err != nil {
+		return fmt.Errorf("recipient: %w", err)
+	}
+	msg.Subject(m.Subject)
+	msg.SetMessageIDWithValue(m.MessageID)
+	msg.SetDate()
+	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	opts := []gomail.Option{gomail.WithPort(s.cfg.Port), gomail.WithTimeout(20 * time.Second)}
+	switch s.cfg.TLS {
+	case "none":
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	case "starttls":
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	case "tls":
+		opts = append(opts, gomail.WithSSL())
+	}
+	if s.cfg.Username != "" {
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain),
+			gomail.WithUsername(s.cfg.Username), gomail.WithPassword(s.cfg.Password))
+	}
+	client, err := gomail.NewClient(s.cfg.Host, opts...)
+	if err != nil {
+		return err
+	}
+	return client.DialAndSendWithContext(ctx, msg)
+}
+
+//go:embed templates
+var templates embed.FS
+
+var (
+	texts = texttemplate.Must(texttemplate.New("").Funcs(funcs).ParseFS(templates, "templates/*.txt"))
+	htmls = htmltemplate.Must(htmltemplate.New("").Funcs(htmltemplate.FuncMap(funcs)).ParseFS(templates, "templates/*.html"))
+)
+
+var funcs = texttemplate.FuncMap{
+	"date":    FrenchDate,
+	"instant": FrenchInstant,
+}
+
+var paris = mustLocation("Europe/Paris")
+
+func mustLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.FixedZone("CET", 3600)
+	}
+	return loc
+}
+
+var months = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
+
+// FrenchDate writes "11 avril 2027".
+func FrenchDate(t time.Time) string {
+	day := fmt.Sprint(t.Day())
+	if t.Day() == 1 {
+		day = "1er"
+	}
+	return fmt.Sprintf("%s %s %d", day, months[t.Month()-1], t.Year())
+}
+
+// FrenchInstant writes "11 avril 2027 à 14 h 05", in Paris time.
+func FrenchInstant(t time.Time) string {
+	t = t.In(paris)
+	return fmt.Sprintf("%s à %d h %02d", FrenchDate(t), t.Hour(), t.Minute())
+}
+
+// Render produces the subject, plain text and HTML of a template. Each
+// template's text file starts with a "Sujet :" line.
+func Render(kind string, data any) (subject, text, html string, err error) {
+	var tb, hb bytes.Buffer
+	if err := texts.ExecuteTemplate(&tb, kind+".txt", data); err != nil {
+		return "", "", "", err
+	}
+	if err := htmls.ExecuteTemplate(&hb, kind+".html", data); err != nil {
+		return "", "", "", err
+	}
+	first, body, _ := strings.Cut(tb.String(), "\n")
+	subject, ok := strings.CutPrefix(first, "Sujet : ")
+	if !ok {
+		return "", "", "", fmt.Errorf("template %s.txt must start with \"Sujet : \"", kind)
+	}
+	return strings.TrimSpace(subject), strings.TrimLeft(body, "\n"), hb.String(), nil
+}
+
+// Dossier is what the procuration templates show.
+type Dossier struct {
+	Reference    string
+	GrantorName  string
+	ProxyName    string
+	CommuneName  string
+	CommuneCode  string
+	Scope        string
+	FirstRound   time.Time
+	CreatedAt    time.Time
+	WaitingSince time.Time
+	Police       *Police
+	Reason       string
+	Automatic    bool
+	WasValidated bool
+	Count        int
+}
+
+// Police is the receipt's content (R75: agent's name, rank, date, place).
+type Police struct {
+	AgentName string
+	Rank      string
+	Unit      string
+	At        time.Time
+}

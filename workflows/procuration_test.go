@@ -1,0 +1,342 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/procurations/procuration/activities"
+	"github.com/procurations/procuration/internal/dossier"
+)
+
+var t0 = time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
+
+const day = 24 * time.Hour
+
+// harness runs one dossier in the time-skipping test environment with
+// activities that record what they were asked to do.
+type harness struct {
+	t        *testing.T
+	env      *testsuite.TestWorkflowEnvironment
+	in       dossier.Start
+	mails    []sentMail
+	steps    []dossier.Step
+	reserve  dossier.SlotOutcome
+	reserved int
+	released int
+}
+
+type sentMail struct {
+	at   time.Duration // since t0
+	kind dossier.MailKind
+	key  string
+}
+
+func newEnv() *testsuite.TestWorkflowEnvironment {
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError + 1}))))
+	return suite.NewTestWorkflowEnvironment()
+}
+
+func newHarness(t *testing.T) *harness {
+	env := newEnv()
+	env.SetStartTime(t0)
+	h := &harness{t: t, env: env, reserve: dossier.SlotOutcome{Reserved: true}, in: dossier.Start{
+		Reference:   "K7M2QX",
+		CommuneCode: "75056",
+		ValidUntil:  t0.Add(60 * day),
+		Policy:      dossier.DefaultPolicy(),
+	}}
+	env.RegisterActivity(&activities.Procurations{})
+	env.OnActivity(acts.SendMail, mock.Anything, mock.Anything).Return(func(_ context.Context, m dossier.Mail) error {
+		h.mails = append(h.mails, sentMail{at: env.Now().Sub(t0), kind: m.Kind, key: m.Key})
+		return nil
+	})
+	env.OnActivity(acts.RecordStep, mock.Anything, mock.Anything).Return(func(_ context.Context, s dossier.Step) error {
+		h.steps = append(h.steps, s)
+		return nil
+	})
+	env.OnActivity(acts.ReserveProxySlot, mock.Anything, mock.Anything).Return(func(context.Context, string) (dossier.SlotOutcome, error) {
+		if h.reserve.Reserved {
+			h.reserved++
+		}
+		return h.reserve, nil
+	})
+	env.OnActivity(acts.ReleaseProxySlot, mock.Anything, mock.Anything).Return(func(context.Context, string) error {
+		h.released++
+		return nil
+	})
+	return h
+}
+
+// at schedules a portal action after d and checks whether it was accepted.
+func (h *harness) at(d time.Duration, update string, arg any, wantErr string) {
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(update, "", &testsuite.TestUpdateCallback{
+			OnAccept: func() {},
+			OnReject: func(err error) {
+				if wantErr == "" {
+					h.t.Errorf("%s at %s rejected: %v", update, d, err)
+				} else {
+					require.ErrorContains(h.t, err, wantErr)
+				}
+			},
+			OnComplete: func(_ any, err error) {
+				if wantErr == "" {
+					require.NoError(h.t, err, "%s at %s", update, d)
+				} else {
+					require.ErrorContains(h.t, err, wantErr)
+				}
+			},
+		}, arg)
+	}, d)
+}
+
+func (h *harness) run() dossier.Status {
+	h.env.ExecuteWorkflow(Procuration, h.in)
+	require.True(h.t, h.env.IsWorkflowCompleted())
+	require.NoError(h.t, h.env.GetWorkflowError())
+	var status dossier.Status
+	require.NoError(h.t, h.env.GetWorkflowResult(&status))
+	return status
+}
+
+func (h *harness) kinds() []dossier.MailKind {
+	var out []dossier.MailKind
+	for _, m := range h.mails {
+		out = append(out, m.kind)
+	}
+	return out
+}
+
+func (h *harness) statuses() []dossier.Status {
+	var out []dossier.Status
+	for _, s := range h.steps {
+		out = append(out, s.Status)
+	}
+	return out
+}
+
+var (
+	officer  = dossier.Actor{Sub: "opj-1", Role: "police"}
+	townHall = dossier.Actor{Sub: "mairie-1", Role: "town_hall"}
+	grantor  = dossier.Actor{Sub: "fc-1", Role: "grantor"}
+	verified = dossier.PoliceVerification{Actor: officer, Outcome: dossier.PoliceVerified, Rank: "brigadier", Unit: "Commissariat du 11e", IDDocumentKind: "cni"}
+	validate = dossier.TownHallDecision{Actor: townHall, Outcome: dossier.TownHallValidated}
+)
+
+func TestValidatedThenExpiresAndReleasesSlot(t *testing.T) {
+	h := newHarness(t)
+	h.at(time.Hour, UpdatePoliceVerification, verified, "")
+	h.at(3*time.Hour, UpdateTownHallDecision, validate, "")
+	require.Equal(t, dossier.Expired, h.run())
+	require.Equal(t, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailExpired}, h.kinds())
+	require.Equal(t, []dossier.Status{dossier.AwaitingTownHall, dossier.Validated, dossier.Expired}, h.statuses())
+	require.Equal(t, 60*day, h.mails[3].at, "expires when validity ends")
+	require.Equal(t, 1, h.reserved)
+	require.Equal(t, 1, h.released)
+	require.Equal(t, []int{2, 3, 4}, []int{h.steps[0].Seq, h.steps[1].Seq, h.steps[2].Seq})
+	require.Equal(t, "opj-1", h.steps[0].Police.AgentSub)
+}
+
+func TestPoliceRemindersThenExpiry(t *testing.T) {
+	h := newHarness(t)
+	h.in.ValidUntil = t0.Add(20 * day)
+	h.in.FirstRound = t0.Add(14 * day)
+	require.Equal(t, dossier.Expired, h.run())
+	var got []time.Duration
+	for _, m := range h.mails {
+		got = append(got, m.at)
+	}
+	// 2 days, then every 5 days; 3 days before the round (day 11), from which
+	// the rhythm resumes (day 16); expiry at day 20.
+	require.Equal(t, []time.Duration{0, 2 * day, 7 * day, 11 * day, 16 * day, 20 * day}, got)
+	require.Equal(t, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReminder, dossier.MailPoliceReminder,
+		dossier.MailBeforeRoundReminder, dossier.MailPoliceReminder, dossier.MailExpired}, h.kinds())
+	require.Equal(t, "K7M2QX/police_reminder/1", h.mails[1].key)
+	require.Equal(t, "K7M2QX/before_round_reminder/3", h.mails[3].key)
+	require.Zero(t, h.released, "nothing was reserved")
+}
+
+func TestNoBeforeRoundReminderWhenSubmittedLate(t *testing.T) {
+	h := newHarness(t)
+	h.in.FirstRound = t0.Add(2 * day)
+	h.in.ValidUntil = t0.Add(3 * day)
+	require.Equal(t, dossier.Expired, h.run())
+	require.Equal(t, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReminder, dossier.MailExpired}, h.kinds())
+}
+
+func TestRemindersAreConfigurable(t *testing.T) {
+	h := newHarness(t)
+	h.in.Policy.PoliceFirstReminder = 6 * time.Hour
+	h.in.Policy.PoliceReminderEvery = day
+	h.in.ValidUntil = t0.Add(2 * day)
+	h.run()
+	var got []time.Duration
+	for _, m := range h.mails {
+		got = append(got, m.at)
+	}
+	require.Equal(t, []time.Duration{0, 6 * time.Hour, 30 * time.Hour, 2 * day}, got)
+}
+
+func TestTownHallReminders(t *testing.T) {
+	h := newHarness(t)
+	h.in.ValidUntil = t0.Add(4 * day)
+	h.at(time.Hour, UpdatePoliceVerification, verified, "")
+	require.Equal(t, dossier.Expired, h.run())
+	var reminders []time.Duration
+	for _, m := range h.mails {
+		if m.kind == dossier.MailTownHallReminder {
+			reminders = append(reminders, m.at)
+		}
+	}
+	// 24 hours after transmission, then daily, until the validity ends.
+	require.Equal(t, []time.Duration{25 * time.Hour, 49 * time.Hour, 73 * time.Hour}, reminders)
+	require.Equal(t, "K7M2QX/town_hall_reminder/3", h.mails[len(h.mails)-2].key)
+}
+
+func TestPoliceRefusal(t *testing.T) {
+	h := newHarness(t)
+	h.at(day, UpdatePoliceVerification, dossier.PoliceVerification{Actor: officer, Outcome: dossier.PoliceRefused, Reason: "pièce d'identité expirée"}, "")
+	require.Equal(t, dossier.Refused, h.run())
+	require.Equal(t, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceRefused}, h.kinds())
+}
+
+func TestInvalidation(t *testing.T) {
+	h := newHarness(t)
+	h.at(time.Hour, UpdatePoliceVerification, verified, "")
+	h.at(2*time.Hour, UpdateTownHallDecision, dossier.TownHallDecision{Actor: townHall, Outcome: dossier.TownHallInvalidated, Reason: "mandataire non inscrit"}, "")
+	require.Equal(t, dossier.Invalidated, h.run())
+	require.Equal(t, "mandataire non inscrit", h.steps[1].TownHall.Reason)
+	require.Zero(t, h.reserved)
+}
+
+func TestCancellationAtEachStep(t *testing.T) {
+	cancel := dossier.Cancellation{Actor: grantor}
+	for name, tc := range map[string]struct {
+		steps    func(h *harness)
+		released int
+		mails    []dossier.MailKind
+	}{
+		"awaiting police": {func(h *harness) {}, 0, []dossier.MailKind{dossier.MailSubmission, dossier.MailCancelled}},
+		"awaiting town hall": {func(h *harness) {
+			h.at(time.Hour, UpdatePoliceVerification, verified, "")
+		}, 1, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailCancelled}},
+		"validated": {func(h *harness) {
+			h.at(time.Hour, UpdatePoliceVerification, verified, "")
+			h.at(2*time.Hour, UpdateTownHallDecision, validate, "")
+		}, 1, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailCancelled}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			tc.steps(h)
+			h.at(20*time.Hour, UpdateCancel, cancel, "")
+			h.at(21*time.Hour, UpdateCancel, cancel, "cancelled")
+			require.Equal(t, dossier.Cancelled, h.run())
+			require.Equal(t, tc.mails, h.kinds())
+			require.Equal(t, tc.released, h.released)
+			require.Equal(t, 20*time.Hour, h.mails[len(h.mails)-1].at)
+		})
+	}
+}
+
+func TestRejectedActionsChangeNothing(t *testing.T) {
+	h := newHarness(t)
+	h.at(time.Hour, UpdateTownHallDecision, validate, "awaiting_police")
+	h.at(2*time.Hour, UpdatePoliceVerification, dossier.PoliceVerification{Actor: officer, Outcome: "maybe"}, "outcome")
+	h.at(3*time.Hour, UpdatePoliceVerification, verified, "")
+	h.at(4*time.Hour, UpdatePoliceVerification, verified, "awaiting_town_hall")
+	h.at(5*time.Hour, UpdateTownHallDecision, dossier.TownHallDecision{Actor: townHall, Outcome: "perhaps"}, "outcome")
+	h.at(6*time.Hour, UpdateCancel, dossier.Cancellation{Actor: grantor}, "")
+	require.Equal(t, dossier.Cancelled, h.run())
+	require.Equal(t, []dossier.Status{dossier.AwaitingTownHall, dossier.Cancelled}, h.statuses())
+}
+
+func TestCapReachedLeavesDossierWaiting(t *testing.T) {
+	h := newHarness(t)
+	h.reserve = dossier.SlotOutcome{Reason: "le mandataire détient déjà le nombre maximal de procurations"}
+	h.in.ValidUntil = t0.Add(2 * day)
+	h.at(time.Hour, UpdatePoliceVerification, verified, "")
+	h.at(2*time.Hour, UpdateTownHallDecision, validate, "nombre maximal")
+	h.env.RegisterDelayedCallback(func() {
+		v, err := h.env.QueryWorkflow(QueryStatus)
+		require.NoError(t, err)
+		var st ProcurationState
+		require.NoError(t, v.Get(&st))
+		require.Equal(t, dossier.AwaitingTownHall, st.Status)
+	}, 3*time.Hour)
+	require.Equal(t, dossier.Expired, h.run())
+	require.Equal(t, []dossier.Status{dossier.AwaitingTownHall, dossier.Expired}, h.statuses())
+}
+
+func TestAutomaticReview(t *testing.T) {
+	for name, tc := range map[string]struct {
+		slot  dossier.SlotOutcome
+		final dossier.Status
+		mail  dossier.MailKind
+	}{
+		"within cap": {dossier.SlotOutcome{Reserved: true}, dossier.Expired, dossier.MailValidated},
+		"cap reached": {dossier.SlotOutcome{Reason: "le mandataire détient déjà le nombre maximal de procurations"}, dossier.Invalidated, dossier.MailInvalidated},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			h.in.Policy.Review = dossier.ReviewAutomatic
+			h.reserve = tc.slot
+			h.at(time.Hour, UpdatePoliceVerification, verified, "")
+			h.at(2*time.Hour, UpdateTownHallDecision, validate, "automatic")
+			require.Equal(t, tc.final, h.run())
+			require.Equal(t, tc.mail, h.mails[2].kind)
+			require.Equal(t, time.Hour, h.mails[2].at, "decided at once")
+			require.True(t, h.steps[1].TownHall.Automatic)
+			require.Equal(t, "system", h.steps[1].Actor.Role)
+		})
+	}
+}
+
+func TestFranceIdentiteSkipsPolice(t *testing.T) {
+	h := newHarness(t)
+	h.in.DigitalIdentity = true
+	h.at(time.Hour, UpdatePoliceVerification, verified, "awaiting_town_hall")
+	h.at(2*time.Hour, UpdateTownHallDecision, validate, "")
+	require.Equal(t, dossier.Expired, h.run())
+	require.Equal(t, []dossier.MailKind{dossier.MailSubmission, dossier.MailDigitalIdentity, dossier.MailValidated, dossier.MailExpired}, h.kinds())
+	require.True(t, h.steps[0].Police.DigitalIdentity)
+	require.Equal(t, dossier.AwaitingTownHall, h.steps[0].Status)
+}
+
+func TestFailingMailIsRetriedNotLost(t *testing.T) {
+	env := newEnv()
+	env.SetStartTime(t0)
+	env.RegisterActivity(&activities.Procurations{})
+	attempts := 0
+	env.OnActivity(acts.SendMail, mock.Anything, mock.Anything).Return(func(context.Context, dossier.Mail) error {
+		attempts++
+		if attempts < 4 {
+			return errors.New("421 service not available")
+		}
+		return nil
+	})
+	env.OnActivity(acts.RecordStep, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(acts.ReleaseProxySlot, mock.Anything, mock.Anything).Return(nil)
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(UpdateCancel, "", &testsuite.TestUpdateCallback{OnAccept: func() {}, OnReject: func(error) {}, OnComplete: func(any, error) {}},
+			dossier.Cancellation{Actor: grantor})
+	}, day)
+	env.ExecuteWorkflow(Procuration, dossier.Start{Reference: "K7M2QX", CommuneCode: "75056", ValidUntil: t0.Add(30 * day), Policy: dossier.DefaultPolicy()})
+	require.NoError(t, env.GetWorkflowError())
+	require.Equal(t, 5, attempts, "3 failures, then the submission and the cancellation")
+}
+
+func TestDetailsNameNoPerson(t *testing.T) {
+	p := &procuration{in: dossier.Start{Reference: "K7M2QX", CommuneCode: "75056"}, status: dossier.AwaitingTownHall,
+		waitingSince: t0, remindersSent: 2}
+	require.Equal(t, "**K7M2QX** (commune 75056): waiting for the town hall of 75056 since 2027-03-01 09:00 UTC, 2 reminders sent", p.details())
+}
