@@ -84,8 +84,10 @@ func (a *Procurations) SendMail(ctx context.Context, m dossier.Mail) error {
 		return err
 	}
 	if err := a.Mailer.Send(ctx, mail.Message{To: to, Subject: subject, Text: text, HTML: html, MessageID: messageID}); err != nil {
-		// The key names the dossier and the kind, never a person.
-		a.Log.Warn("email not sent, will retry", zap.String("key", m.Key), zap.Error(redactSMTP(err)))
+		// The key names the dossier and the kind, never a person; the error,
+		// which goes to logs and to the history, is stripped of addresses.
+		err = redactSMTP(err)
+		a.Log.Warn("email not sent, will retry", zap.String("key", m.Key), zap.Error(err))
 		return err
 	}
 	return a.Store.MarkMailSent(ctx, m.Key)

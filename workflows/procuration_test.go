@@ -283,7 +283,7 @@ func TestAutomaticReview(t *testing.T) {
 		final dossier.Status
 		mail  dossier.MailKind
 	}{
-		"within cap": {dossier.SlotOutcome{Reserved: true}, dossier.Expired, dossier.MailValidated},
+		"within cap":  {dossier.SlotOutcome{Reserved: true}, dossier.Expired, dossier.MailValidated},
 		"cap reached": {dossier.SlotOutcome{Reason: "le mandataire détient déjà le nombre maximal de procurations"}, dossier.Invalidated, dossier.MailInvalidated},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -163,8 +163,8 @@ type Step struct {
 	At        time.Time
 	Actor     Actor
 	Action    string
-	Police    *PoliceStep    `json:",omitempty"`
-	TownHall  *TownHallStep  `json:",omitempty"`
+	Police    *PoliceStep   `json:",omitempty"`
+	TownHall  *TownHallStep `json:",omitempty"`
 }
 
 type PoliceStep struct {

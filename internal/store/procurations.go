@@ -147,11 +147,11 @@ const procurationFrom = ` FROM procurations p LEFT JOIN agents a ON a.sub = p.po
 
 func scanProcuration(row pgx.Row) (Procuration, error) {
 	var (
-		p                                                      Procuration
+		p                                                        Procuration
 		agentSub, agentName, rank, unit, pOutcome, pReason, kind *string
-		pAt, tAt                                               *time.Time
-		tOutcome, tReason                                      *string
-		digital, automatic                                     bool
+		pAt, tAt                                                 *time.Time
+		tOutcome, tReason                                        *string
+		digital, automatic                                       bool
 	)
 	err := row.Scan(&p.Reference, &p.Status, &p.GrantorSub, &p.GrantorNNE, &p.GrantorGivenNames, &p.GrantorFamilyName,
 		&p.GrantorBirthDate, &p.GrantorSex, &p.GrantorCommuneCode, &p.GrantorEmail, &p.GrantorPhone, &p.DigitalIdentity,

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/procurations/procuration/internal/config"
+	"github.com/procurations/procuration/internal/db"
+	"github.com/procurations/procuration/internal/geo"
+)
+
+func migrateCmd(cfg *config.Config) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database migrations embedded in the binary",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pool, err := db.Open(cmd.Context(), cfg.DatabaseURL)
+			if err != nil {
+				return err
+			}
+			defer pool.Close()
+			applied, err := db.Migrate(cmd.Context(), pool)
+			if err != nil {
+				return err
+			}
+			if len(applied) == 0 {
+				fmt.Println("database schema up to date")
+			} else {
+				fmt.Println("applied migrations", applied)
+			}
+			return nil
+		},
+	}
+}
+
+func registerCmd(cfg *config.Config) *cobra.Command {
+	cmd := &cobra.Command{Use: "register", Short: "The electoral register extract"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "import FILE",
+		Short: "Upsert a register extract (CSV: nne,family_name,given_names,sex,birth_date,commune_code,polling_station)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			a, err := open(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			imported, rejected, err := a.Store.ImportRegister(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			for _, r := range rejected {
+				fmt.Fprintf(os.Stderr, "line %d: %s\n", r.Line, r.Reason)
+			}
+			fmt.Printf("imported %d voters, rejected %d lines\n", imported, len(rejected))
+			return nil
+		},
+	})
+	return cmd
+}
+
+func seedCmd(cfg *config.Config) *cobra.Command {
+	var voters int
+	cmd := &cobra.Command{
+		Use:   "seed",
+		Short: "Load the demo data: the official communes, an election with two rounds and a synthetic register",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			a, err := open(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			communes, err := geo.Communes()
+			if err != nil {
+				return err
+			}
+			if err := a.Store.LoadCommunes(ctx, communes); err != nil {
+				return err
+			}
+			if err := a.Store.UpsertElection(ctx, geo.DemoElection); err != nil {
+				return err
+			}
+			var csv bytes.Buffer
+			if err := geo.SyntheticRegister(&csv, communes, voters, 2027); err != nil {
+				return err
+			}
+			imported, rejected, err := a.Store.ImportRegister(ctx, &csv)
+			if err != nil {
+				return err
+			}
+			if len(rejected) > 0 {
+				return fmt.Errorf("synthetic register: %d lines rejected, first: line %d %s", len(rejected), rejected[0].Line, rejected[0].Reason)
+			}
+			fmt.Printf("demo data: %d communes, election %s, %d voters in the register\n", len(communes), geo.DemoElection.ID, imported)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&voters, "voters", 20000, "synthetic voters besides the fixed demo ones")
+	return cmd
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/procurations/procuration/internal/config"
+)
+
+func apiCmd(cfg *config.Config) *cobra.Command {
+	return &cobra.Command{
+		Use:   "api",
+		Short: "Serve the HTTP API (docs at /docs, OpenAPI at /openapi.json)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			a, err := open(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			handler, err := a.Handler()
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", cfg.HTTPAddr)
+			if err != nil {
+				return err
+			}
+			srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+			go func() {
+				<-ctx.Done()
+				shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_ = srv.Shutdown(shutdown)
+			}()
+			a.Log.Info("API listening", zap.String("url", cfg.PublicURL), zap.String("addr", ln.Addr().String()))
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+}
+
+func workerCmd(cfg *config.Config) *cobra.Command {
+	return &cobra.Command{
+		Use:   "worker",
+		Short: "Run the Temporal worker (workflows and activities)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := open(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			w, err := a.Worker()
+			if err != nil {
+				return err
+			}
+			a.Log.Info("worker polling", zap.String("temporal", cfg.TemporalAddress), zap.String("namespace", cfg.TemporalNamespace),
+				zap.String("task_queue", cfg.TaskQueue))
+			stop := make(chan any)
+			go func() {
+				<-cmd.Context().Done()
+				close(stop)
+			}()
+			return w.Run(stop)
+		},
+	}
+}

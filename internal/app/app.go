@@ -1,0 +1,86 @@
+// Package app wires the configured parts together, once, for the binary's
+// roles and for the integration tests.
+package app
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+
+	"github.com/procurations/procuration/activities"
+	"github.com/procurations/procuration/api"
+	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/config"
+	"github.com/procurations/procuration/internal/db"
+	"github.com/procurations/procuration/internal/logging"
+	"github.com/procurations/procuration/internal/mail"
+	"github.com/procurations/procuration/internal/store"
+	"github.com/procurations/procuration/workers"
+)
+
+type App struct {
+	Cfg      config.Config
+	Log      *zap.Logger
+	Pool     *pgxpool.Pool
+	Store    *store.Store
+	Temporal client.Client
+}
+
+// Open connects to PostgreSQL and (lazily) to Temporal, so that the API
+// starts and answers 503 on /healthz while Temporal is still coming up.
+func Open(ctx context.Context, cfg config.Config, log *zap.Logger) (*App, error) {
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	opts := cfg.TemporalOptions()
+	opts.Logger = logging.Temporal(log)
+	tc, err := client.NewLazyClient(opts)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &App{Cfg: cfg, Log: log, Pool: pool, Store: store.New(pool), Temporal: tc}, nil
+}
+
+func (a *App) Close() {
+	a.Temporal.Close()
+	a.Pool.Close()
+}
+
+// Handler is the API; in development it is also the token issuer.
+func (a *App) Handler() (http.Handler, error) {
+	var issuer *auth.Issuer
+	if a.Cfg.DevIssuer {
+		var err error
+		if issuer, err = a.DevIssuer(); err != nil {
+			return nil, err
+		}
+	}
+	h, _ := api.New(api.Deps{
+		Store: a.Store, Temporal: a.Temporal, Issuer: issuer, TaskQueue: a.Cfg.TaskQueue, Policy: a.Cfg.Policy,
+		Verifier:       auth.NewVerifier(a.Cfg.Audience, a.Cfg.AgentIssuers, a.Cfg.GrantorIssuers),
+		FingerprintKey: []byte(a.Cfg.FingerprintKey), Log: a.Log,
+	})
+	return h, nil
+}
+
+// DevIssuer is the development issuer at the API's public URL.
+func (a *App) DevIssuer() (*auth.Issuer, error) {
+	return auth.LoadOrCreateIssuer(a.Cfg.PublicURL, a.Cfg.Audience, a.Cfg.DevIssuerKey)
+}
+
+// Worker runs the workflows and activities.
+func (a *App) Worker() (worker.Worker, error) {
+	sender, err := mail.NewSender(a.Cfg.SMTP)
+	if err != nil {
+		return nil, err
+	}
+	return workers.Procurations(a.Temporal, a.Cfg.TaskQueue, &activities.Procurations{
+		Store: a.Store, Mailer: sender, TownHallFallback: a.Cfg.TownHallFallback, MailDomain: a.Cfg.MailDomain, Log: a.Log,
+	}), nil
+}

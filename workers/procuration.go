@@ -1,0 +1,19 @@
+// Package workers assembles the Temporal workers the binary runs.
+package workers
+
+import (
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/procurations/procuration/activities"
+	"github.com/procurations/procuration/workflows"
+)
+
+// Procurations is the worker for the official three-step flow.
+func Procurations(c client.Client, taskQueue string, a *activities.Procurations) worker.Worker {
+	w := worker.New(c, taskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.Procuration, workflow.RegisterOptions{Name: workflows.ProcurationWorkflow})
+	w.RegisterActivity(a)
+	return w
+}
