@@ -243,12 +243,8 @@ func (h *handlers) create(ctx context.Context, in *createInput) (*procurationOut
 	}
 	b := &in.Body
 	var fe fieldErrors
-	today := time.Now().In(paris)
-	today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
-	if h.Now != nil {
-		n := h.Now().In(paris)
-		today = time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
-	}
+	now := h.Now().In(paris)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 
 	if !store.ValidNNE(b.Grantor.NNE) {
 		fe.add("body.grantor.nne", "numéro national d'électeur : 8 ou 9 chiffres attendus", b.Grantor.NNE)
@@ -383,7 +379,7 @@ func (h *handlers) startWorkflow(ctx context.Context, p store.Procuration, sc sc
 // validity checks the scope: an election's rounds not yet past, or a period
 // starting today or later and lasting at most a year (R74-R75).
 func (h *handlers) validity(ctx context.Context, v Validity, today time.Time, fe *fieldErrors) (scope, error) {
-	var sc scope
+	sc := scope{rounds: []int16{}}
 	election, period := v.ElectionID != "" || len(v.Rounds) > 0, v.From != "" || v.Until != ""
 	switch {
 	case election && period:

@@ -1,12 +1,45 @@
 package main
 
 import (
-	"github.com/spf13/cobra"
+	"os"
 
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+
+	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/bench"
 	"github.com/procurations/procuration/internal/config"
+	"github.com/procurations/procuration/internal/logging"
 )
 
 func benchCmd(cfg *config.Config) *cobra.Command {
-	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks against a running stack"}
+	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks against a running stack (make run)"}
+	var dossiers, concurrency int
+	lifecycle := &cobra.Command{
+		Use:   "lifecycle",
+		Short: "Dossiers through create, police and town hall over HTTP, against a bare SDK workflow in the same run",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := logging.New("warn")
+			if err != nil {
+				return err
+			}
+			opts := cfg.TemporalOptions()
+			opts.Logger = logging.Temporal(log)
+			tc, err := client.Dial(opts)
+			if err != nil {
+				return err
+			}
+			defer tc.Close()
+			issuer, err := auth.LoadOrCreateIssuer(cfg.PublicURL, cfg.Audience, cfg.DevIssuerKey)
+			if err != nil {
+				return err
+			}
+			return (&bench.Lifecycle{APIURL: cfg.PublicURL, Temporal: tc, Namespace: cfg.TemporalNamespace, Issuer: issuer,
+				Dossiers: dossiers, Concurrency: concurrency, Out: os.Stdout}).Run(cmd.Context())
+		},
+	}
+	lifecycle.Flags().IntVar(&dossiers, "dossiers", 200, "how many dossiers (and bare workflows)")
+	lifecycle.Flags().IntVar(&concurrency, "concurrency", 16, "portals acting at once")
+	cmd.AddCommand(lifecycle)
 	return cmd
 }

@@ -31,6 +31,7 @@ stop() {
   wait 2>/dev/null || true
   deploy/dev/postgres.sh stop "$data/postgres" "$PG_PORT" || true
   echo "==> stopped; data kept in .data/"
+  exit 0
 }
 trap stop INT TERM EXIT
 

@@ -199,6 +199,16 @@ func TestThreeStepFlowOverHTTP(t *testing.T) {
 	cancelMail := s.waitMails("fc-marie@example.fr", 4)[3]
 	require.Contains(t, cancelMail.Subject, "résiliée")
 
+	// A period rather than an election: a new proxy may be given after a cancellation.
+	from, until := time.Now().AddDate(0, 0, 1).Format(time.DateOnly), time.Now().AddDate(0, 6, 0).Format(time.DateOnly)
+	periodic := s.do("POST", "/v1/procurations", marieTok, map[string]any{
+		"grantor": map[string]any{"nne": marie, "commune_code": "75056"}, "proxy": map[string]any{"nne": sophie, "birth_date": "1992-06-30"},
+		"validity": map[string]any{"from": from, "until": until},
+	})
+	require.Equal(t, 201, periodic.Status, periodic.Raw)
+	require.Equal(t, map[string]any{"from": from, "until": until}, periodic.Body["validity"])
+	require.NotEqual(t, ref, periodic.Body["reference"])
+
 	// The audit trail names who did each step; the emails are on record once each.
 	trail, err := st.AuditTrail(context.Background(), ref)
 	require.NoError(t, err)
