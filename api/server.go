@@ -29,6 +29,8 @@ type Deps struct {
 	FingerprintKey []byte
 	Log            *zap.Logger
 	Now            func() time.Time
+	// DocsAssets is a folder holding the docs renderer; empty, /docs loads it from a CDN.
+	DocsAssets string
 }
 
 const bearer = "bearer"
@@ -48,6 +50,10 @@ func New(d Deps) (http.Handler, huma.API) {
 	config.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		bearer: {Type: "http", Scheme: "bearer", BearerFormat: "JWT",
 			Description: "OpenID Connect ID token: FranceConnect for grantors, the agents' identity provider for agents."},
+	}
+	if d.DocsAssets != "" {
+		config.DocsPath = ""
+		serveDocs(mux, config.Info.Title, d.DocsAssets)
 	}
 	api := humago.New(mux, config)
 	api.UseMiddleware(authenticate(api, d.Verifier, d.Log))

@@ -87,21 +87,21 @@ func (p *procuration) setup(ctx workflow.Context) error {
 	p.mu = workflow.NewMutex(ctx)
 	p.waitingSince = workflow.Now(ctx)
 	p.startedAt = p.waitingSince
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ProcurationState, error) {
+	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryStatus, func() (ProcurationState, error) {
 		return ProcurationState{Status: p.status, WaitingSince: p.waitingSince, RemindersSent: p.remindersSent}, nil
-	}); err != nil {
+	}, workflow.QueryHandlerOptions{Description: "status, waiting since, reminders sent"}); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdatePoliceVerification, p.verify,
-		workflow.UpdateHandlerOptions{Validator: p.validateVerification}); err != nil {
+		workflow.UpdateHandlerOptions{Validator: p.validateVerification, Description: "police or gendarmerie: identity verified or refused"}); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateTownHallDecision, p.decide,
-		workflow.UpdateHandlerOptions{Validator: p.validateDecision}); err != nil {
+		workflow.UpdateHandlerOptions{Validator: p.validateDecision, Description: "town hall: validated (takes a cap slot) or invalidated"}); err != nil {
 		return err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, p.cancel,
-		workflow.UpdateHandlerOptions{Validator: p.validateCancel})
+		workflow.UpdateHandlerOptions{Validator: p.validateCancel, Description: "grantor: cancel, at any time"})
 }
 
 func (p *procuration) run(ctx workflow.Context) (dossier.Status, error) {

@@ -21,6 +21,8 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/procuration?sslmode=
 export SMTP_HOST=127.0.0.1 SMTP_PORT
 export HTTP_ADDR="127.0.0.1:$API_PORT" PUBLIC_URL="http://127.0.0.1:$API_PORT"
 export DEV_ISSUER_KEY="$data/dev-issuer.pem"
+deploy/dev/docs-assets.sh "$data/docs"
+if [ -f "$data/docs/web-components.min.js" ]; then export DOCS_ASSETS="$data/docs"; fi
 
 pids=()
 stop() {
@@ -33,8 +35,6 @@ stop() {
   echo "==> stopped; data kept in .data/"
   exit 0
 }
-trap stop INT TERM EXIT
-
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_port() { # name port seconds
   for _ in $(seq "$3"); do
@@ -48,6 +48,7 @@ for p in "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$SMTP_PORT" "$MAILDEV_PORT" "$API
   port_free "$p" || { echo "port $p is in use: is another 'make run' up? Stop it, or set the *_PORT variables." >&2; exit 1; }
 done
 
+trap stop INT TERM EXIT
 deploy/dev/postgres.sh start "$data/postgres" "$PG_PORT"
 
 echo "==> starting the MailDev inbox"

@@ -64,7 +64,7 @@ func (a *App) Handler() (http.Handler, error) {
 	h, _ := api.New(api.Deps{
 		Store: a.Store, Temporal: a.Temporal, Issuer: issuer, TaskQueue: a.Cfg.TaskQueue, Policy: a.Cfg.Policy,
 		Verifier:       auth.NewVerifier(a.Cfg.Audience, a.Cfg.AgentIssuers, a.Cfg.GrantorIssuers),
-		FingerprintKey: []byte(a.Cfg.FingerprintKey), Log: a.Log,
+		FingerprintKey: []byte(a.Cfg.FingerprintKey), Log: a.Log, DocsAssets: a.Cfg.DocsAssets,
 	})
 	return h, nil
 }

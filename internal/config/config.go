@@ -49,6 +49,8 @@ type Config struct {
 	review string
 
 	LogLevel string
+	// DocsAssets is where the /docs renderer is served from, if set.
+	DocsAssets string
 }
 
 // Register adds the flags to fs.
@@ -83,6 +85,7 @@ func (c *Config) Register(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.Policy.BeforeRoundReminder, "reminder-before-round", envDuration("REMINDER_BEFORE_ROUND", p.BeforeRoundReminder), "reminder before the first round (REMINDER_BEFORE_ROUND)")
 	fs.DurationVar(&c.Policy.TownHallFirstReminder, "reminder-town-hall-first", envDuration("REMINDER_TOWN_HALL_FIRST", p.TownHallFirstReminder), "first reminder to the town hall (REMINDER_TOWN_HALL_FIRST)")
 	fs.DurationVar(&c.Policy.TownHallReminderEvery, "reminder-town-hall-every", envDuration("REMINDER_TOWN_HALL_EVERY", p.TownHallReminderEvery), "then every (REMINDER_TOWN_HALL_EVERY)")
+	fs.StringVar(&c.DocsAssets, "docs-assets", env("DOCS_ASSETS", ""), "folder with the /docs renderer, for closed networks; empty: a CDN (DOCS_ASSETS)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (LOG_LEVEL)")
 }
 
