@@ -549,8 +549,12 @@ func (h *handlers) verify(ctx context.Context, in *verificationInput) (*procurat
 		Rank: c.Rank, Unit: c.Unit}); err != nil {
 		return nil, h.mapError(ctx, err, "")
 	}
+	note, err := h.Store.SaveNote(ctx, p.Reference, strings.TrimSpace(in.Body.Reason))
+	if err != nil {
+		return nil, h.mapError(ctx, err, "")
+	}
 	return h.update(ctx, p, workflows.UpdatePoliceVerification, dossier.PoliceVerification{
-		Actor: actor(c), Outcome: in.Body.Outcome, Rank: c.Rank, Unit: c.Unit, Reason: strings.TrimSpace(in.Body.Reason),
+		Actor: actor(c), Outcome: in.Body.Outcome, Rank: c.Rank, Unit: c.Unit, ReasonNote: note,
 		IDDocumentKind:        strings.ToLower(strings.TrimSpace(in.Body.IDDocument.Kind)),
 		IDDocumentFingerprint: h.fingerprint(in.Body.IDDocument.Kind, in.Body.IDDocument.Number),
 	})
@@ -585,8 +589,12 @@ func (h *handlers) decide(ctx context.Context, in *decisionInput) (*procurationO
 	if err := h.Store.UpsertAgent(ctx, store.Agent{Sub: c.Subject, Role: c.Role, GivenName: c.GivenName, FamilyName: c.FamilyName}); err != nil {
 		return nil, h.mapError(ctx, err, "")
 	}
+	note, err := h.Store.SaveNote(ctx, p.Reference, strings.TrimSpace(in.Body.Reason))
+	if err != nil {
+		return nil, h.mapError(ctx, err, "")
+	}
 	return h.update(ctx, p, workflows.UpdateTownHallDecision, dossier.TownHallDecision{
-		Actor: actor(c), Outcome: in.Body.Outcome, Reason: strings.TrimSpace(in.Body.Reason),
+		Actor: actor(c), Outcome: in.Body.Outcome, ReasonNote: note,
 	})
 }
 
@@ -594,6 +602,10 @@ func (h *handlers) decide(ctx context.Context, in *decisionInput) (*procurationO
 // dossier as the action left it: the handler records the step before it
 // returns, so the read model is already up to date.
 func (h *handlers) update(ctx context.Context, p store.Procuration, name string, arg any) (*procurationOutput, error) {
+	// Without a worker the update waits; the portal gets 503 rather than a
+	// hung request, and a retry meets the validator, never a double step.
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
 	handle, err := h.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   workflows.ProcurationWorkflowID(p.Reference),
 		UpdateName:   name,
@@ -634,5 +646,7 @@ func (h *handlers) list(ctx context.Context, in *listInput) (*listOutput, error)
 	}
 	return out, nil
 }
+
+const updateTimeout = 30 * time.Second
 
 func actor(c auth.Claims) dossier.Actor { return dossier.Actor{Sub: c.Subject, Role: c.Role} }

@@ -326,7 +326,7 @@ func (p *procuration) verify(ctx workflow.Context, in dossier.PoliceVerification
 	}
 	step := &dossier.PoliceStep{
 		AgentSub: in.Actor.Sub, Rank: in.Rank, Unit: in.Unit, Outcome: in.Outcome,
-		IDDocumentKind: in.IDDocumentKind, IDDocumentFingerprint: in.IDDocumentFingerprint, Reason: in.Reason,
+		IDDocumentKind: in.IDDocumentKind, IDDocumentFingerprint: in.IDDocumentFingerprint, ReasonNote: in.ReasonNote,
 	}
 	if err := p.record(ctx, status, in.Actor, "police."+in.Outcome, step, nil); err != nil {
 		return "", err
@@ -369,7 +369,7 @@ func (p *procuration) decide(ctx workflow.Context, in dossier.TownHallDecision) 
 		p.slotReserved = true
 		status, mail = dossier.Validated, dossier.MailValidated
 	}
-	step := &dossier.TownHallStep{Outcome: in.Outcome, Reason: in.Reason}
+	step := &dossier.TownHallStep{Outcome: in.Outcome, ReasonNote: in.ReasonNote}
 	if err := p.record(ctx, status, in.Actor, "town_hall."+in.Outcome, nil, step); err != nil {
 		return "", err
 	}

@@ -205,7 +205,7 @@ func TestTownHallReminders(t *testing.T) {
 
 func TestPoliceRefusal(t *testing.T) {
 	h := newHarness(t)
-	h.at(day, UpdatePoliceVerification, dossier.PoliceVerification{Actor: officer, Outcome: dossier.PoliceRefused, Reason: "pièce d'identité expirée"}, "")
+	h.at(day, UpdatePoliceVerification, dossier.PoliceVerification{Actor: officer, Outcome: dossier.PoliceRefused, ReasonNote: "note-1"}, "")
 	require.Equal(t, dossier.Refused, h.run())
 	require.Equal(t, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceRefused}, h.kinds())
 }
@@ -213,9 +213,9 @@ func TestPoliceRefusal(t *testing.T) {
 func TestInvalidation(t *testing.T) {
 	h := newHarness(t)
 	h.at(time.Hour, UpdatePoliceVerification, verified, "")
-	h.at(2*time.Hour, UpdateTownHallDecision, dossier.TownHallDecision{Actor: townHall, Outcome: dossier.TownHallInvalidated, Reason: "mandataire non inscrit"}, "")
+	h.at(2*time.Hour, UpdateTownHallDecision, dossier.TownHallDecision{Actor: townHall, Outcome: dossier.TownHallInvalidated, ReasonNote: "note-2"}, "")
 	require.Equal(t, dossier.Invalidated, h.run())
-	require.Equal(t, "mandataire non inscrit", h.steps[1].TownHall.Reason)
+	require.Equal(t, "note-2", h.steps[1].TownHall.ReasonNote)
 	require.Zero(t, h.reserved)
 }
 

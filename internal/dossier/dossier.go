@@ -139,14 +139,16 @@ type PoliceVerification struct {
 	// ...); its number is kept only as a keyed fingerprint, never in clear.
 	IDDocumentKind        string
 	IDDocumentFingerprint string
-	Reason                string
+	// ReasonNote is the id of the refusal reason the agent typed, kept in
+	// PostgreSQL: free text may name people.
+	ReasonNote string
 }
 
 // TownHallDecision is the town hall portal's update.
 type TownHallDecision struct {
-	Actor   Actor
-	Outcome string
-	Reason  string
+	Actor      Actor
+	Outcome    string
+	ReasonNote string
 }
 
 // Cancellation is the grantor's update.
@@ -174,14 +176,17 @@ type PoliceStep struct {
 	Outcome               string
 	IDDocumentKind        string
 	IDDocumentFingerprint string
-	Reason                string
+	ReasonNote            string
 	// DigitalIdentity marks the step as satisfied by France Identité.
 	DigitalIdentity bool
 }
 
 type TownHallStep struct {
 	Outcome string
-	Reason  string
+	// Reason is a reason the system gives (the automatic review's);
+	// ReasonNote points to one an agent typed.
+	Reason     string
+	ReasonNote string
 	// Automatic marks a decision taken by the register's checks.
 	Automatic bool
 }

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -9,9 +11,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/procurations/procuration/internal/dossier"
 	"github.com/procurations/procuration/internal/store"
+	"github.com/procurations/procuration/workflows"
 )
 
 const (
@@ -363,4 +367,52 @@ func TestAutomaticReviewAndFranceIdentite(t *testing.T) {
 	require.Contains(t, mails[2].Text, "répertoire électoral unique ont validé")
 	decision := s.do("POST", "/v1/procurations/"+ref+"/town-hall-decision", s.townHall("mairie-lyon", "69123"), map[string]any{"outcome": "validated"})
 	require.Equal(t, 409, decision.Status)
+}
+
+var payloadData = regexp.MustCompile(`"data":"([A-Za-z0-9+/=]+)"`)
+
+func TestHistoriesHoldNoPersonalData(t *testing.T) {
+	s := newStack(t)
+	s.loadVoters()
+	police, paris := s.police("opj-1"), s.townHall("mairie-paris", "75056")
+
+	refused := s.create(s.grantor("fc-marie", marie), marie, "75056", jean, "1979-11-03").Body["reference"].(string)
+	r := s.do("POST", "/v1/procurations/"+refused+"/police-verification", police, map[string]any{"outcome": "refused",
+		"id_document": map[string]any{"kind": "cni", "number": "880692310285"}, "reason": "la carte de Mme DUPONT est expirée"})
+	require.Equal(t, 200, r.Status, r.Raw)
+	require.Equal(t, "la carte de Mme DUPONT est expirée", r.Body["police"].(map[string]any)["reason"])
+
+	invalidated := s.create(s.grantor("fc-sophie", sophie), sophie, "75056", jean, "1979-11-03").Body["reference"].(string)
+	require.Equal(t, 200, s.do("POST", "/v1/procurations/"+invalidated+"/police-verification", police, map[string]any{"outcome": "verified",
+		"id_document": map[string]any{"kind": "passeport", "number": "19FR44021"}}).Status)
+	r = s.do("POST", "/v1/procurations/"+invalidated+"/town-hall-decision", paris, map[string]any{"outcome": "invalidated",
+		"reason": "M. MARTIN Jean a déjà une procuration"})
+	require.Equal(t, 200, r.Status, r.Raw)
+	require.Equal(t, "invalidated", r.Body["status"])
+
+	require.Contains(t, s.waitMails("fc-marie@example.fr", 2)[1].Text, "la carte de Mme DUPONT est expirée")
+	require.Contains(t, s.waitMails("fc-sophie@example.fr", 3)[2].Text, "M. MARTIN Jean a déjà une procuration")
+
+	for _, ref := range []string{refused, invalidated} {
+		var history strings.Builder
+		it := s.app.Temporal.GetWorkflowHistory(context.Background(), workflows.ProcurationWorkflowID(ref), "", false, 0)
+		for it.HasNext() {
+			event, err := it.Next()
+			require.NoError(t, err)
+			raw, err := protojson.Marshal(event)
+			require.NoError(t, err)
+			history.Write(raw)
+			// Payloads are base64 in protojson: read them decoded too.
+			for _, m := range payloadData.FindAllStringSubmatch(string(raw), -1) {
+				decoded, err := base64.StdEncoding.DecodeString(m[1])
+				require.NoError(t, err)
+				history.Write(decoded)
+			}
+		}
+		require.True(t, strings.Contains(history.String(), `"sub":"opj-1"`), "payloads were decoded")
+		for _, personal := range []string{"DUPONT", "MARTIN", "BERNARD", "Marie", "Sophie", "Jean", marie, jean, sophie,
+			"1985-04-12", "1979-11-03", "1992-06-30", "example.fr", "880692310285", "19FR44021", "LEMAIRE", "Paul"} {
+			require.False(t, strings.Contains(history.String(), personal), "history of %s holds %q", ref, personal)
+		}
+	}
 }

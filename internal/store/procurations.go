@@ -309,9 +309,9 @@ func (s *Store) RecordStep(ctx context.Context, st dossier.Step) error {
 		details := map[string]any{"status": st.Status, "seq": st.Seq}
 		if pol := st.Police; pol != nil {
 			if _, err := tx.Exec(ctx, `UPDATE procurations SET police_agent_sub = nullif($2, ''), police_rank = $3, police_unit = $4,
-				police_at = $5, police_outcome = $6, police_reason = nullif($7, ''), police_id_kind = nullif($8, ''),
-				police_id_fingerprint = nullif($9, ''), police_digital = $10 WHERE reference = $1`,
-				st.Reference, pol.AgentSub, pol.Rank, pol.Unit, st.At, pol.Outcome, pol.Reason, pol.IDDocumentKind,
+				police_at = $5, police_outcome = $6, police_reason = (SELECT text FROM step_notes WHERE id = $7),
+				police_id_kind = nullif($8, ''), police_id_fingerprint = nullif($9, ''), police_digital = $10 WHERE reference = $1`,
+				st.Reference, pol.AgentSub, pol.Rank, pol.Unit, st.At, pol.Outcome, pol.ReasonNote, pol.IDDocumentKind,
 				pol.IDDocumentFingerprint, pol.DigitalIdentity); err != nil {
 				return err
 			}
@@ -319,19 +319,27 @@ func (s *Store) RecordStep(ctx context.Context, st dossier.Step) error {
 		}
 		if th := st.TownHall; th != nil {
 			if _, err := tx.Exec(ctx, `UPDATE procurations SET town_hall_at = $2, town_hall_outcome = $3,
-				town_hall_reason = nullif($4, ''), town_hall_automatic = $5 WHERE reference = $1`,
-				st.Reference, st.At, th.Outcome, th.Reason, th.Automatic); err != nil {
+				town_hall_reason = coalesce((SELECT text FROM step_notes WHERE id = $4), nullif($5, '')), town_hall_automatic = $6
+				WHERE reference = $1`, st.Reference, st.At, th.Outcome, th.ReasonNote, th.Reason, th.Automatic); err != nil {
 				return err
 			}
-			details["outcome"], details["reason"] = th.Outcome, th.Reason
+			details["outcome"] = th.Outcome
 		}
 		return insertAudit(ctx, tx, Audit{ActorSub: st.Actor.Sub, ActorRole: st.Actor.Role, Action: st.Action,
 			Reference: st.Reference, Details: details})
 	})
 }
 
-// ErrNotRegistered is a register check's failure.
-var ErrNotRegistered = errors.New("not registered")
+// SaveNote keeps what an agent typed and returns its id for the workflow.
+func (s *Store) SaveNote(ctx context.Context, reference, text string) (string, error) {
+	if text == "" {
+		return "", nil
+	}
+	var id string
+	err := s.pool.QueryRow(ctx, `INSERT INTO step_notes (id, reference, text) VALUES (gen_random_uuid()::text, $1, $2) RETURNING id`,
+		reference, text).Scan(&id)
+	return id, err
+}
 
 // ReserveProxySlot checks that grantor and holder are still on the register
 // and takes one of the holder's cap slots for this dossier. It returns
