@@ -1,0 +1,54 @@
+package mail
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/procurations/procuration/internal/dossier"
+)
+
+// Every email a dossier can send renders, in French, with its reference;
+// reminders fire days later, so a broken template must fail here first.
+func TestEveryTemplateRenders(t *testing.T) {
+	at := time.Date(2027, 3, 1, 13, 5, 0, 0, time.UTC)
+	d := Dossier{
+		Reference: "K7M2QX", GrantorName: "Marie <Claire> DUPONT", ProxyName: "Jean MARTIN", CommuneName: "Paris", CommuneCode: "75056",
+		Scope: "Élection présidentielle 2027, 1er tour le 11 avril 2027", FirstRound: time.Date(2027, 4, 11, 0, 0, 0, 0, time.UTC),
+		CreatedAt: at, WaitingSince: at, Count: 2, Reason: "pièce expirée",
+		Police: &Police{AgentName: "Paul LEMAIRE", Rank: "brigadier-chef", Unit: "Commissariat du 11e", At: at},
+	}
+	kinds := []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailPoliceRefused, dossier.MailDigitalIdentity,
+		dossier.MailValidated, dossier.MailInvalidated, dossier.MailCancelled, dossier.MailExpired, dossier.MailPoliceReminder,
+		dossier.MailBeforeRoundReminder, dossier.MailTownHallReminder}
+	for _, kind := range kinds {
+		subject, text, html, err := Render(string(kind), d)
+		if err != nil {
+			t.Errorf("%s: %v", kind, err)
+			continue
+		}
+		if !strings.Contains(subject+text, "K7M2QX") || !strings.Contains(html, "K7M2QX") {
+			t.Errorf("%s: no reference in %q", kind, subject)
+		}
+		if strings.Contains(text, "<no value>") || strings.Contains(html, "<no value>") {
+			t.Errorf("%s: a field is missing", kind)
+		}
+		if strings.Contains(html, "<Claire>") {
+			t.Errorf("%s: HTML not escaped", kind)
+		}
+	}
+	_, text, _, _ := Render(string(dossier.MailPoliceReceipt), d)
+	if !strings.Contains(text, "1er mars 2027 à 14 h 05") {
+		t.Errorf("receipt date not in Paris time, French: %s", text)
+	}
+	_, text, _, _ = Render(string(dossier.MailTownHallReminder), d)
+	if strings.Contains(text, "DUPONT") {
+		t.Error("the town hall reminder names the grantor")
+	}
+}
+
+func TestFrenchDate(t *testing.T) {
+	if got := FrenchDate(time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)); got != "1er avril 2027" {
+		t.Errorf("FrenchDate = %q", got)
+	}
+}
