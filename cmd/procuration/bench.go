@@ -40,6 +40,16 @@ func benchCmd(cfg *config.Config) *cobra.Command {
 	}
 	lifecycle.Flags().IntVar(&dossiers, "dossiers", 200, "how many dossiers (and bare workflows)")
 	lifecycle.Flags().IntVar(&concurrency, "concurrency", 16, "portals acting at once")
-	cmd.AddCommand(lifecycle)
+	var requests, volunteers int
+	match := &cobra.Command{
+		Use:   "matching",
+		Short: "The matching engine against the greedy baseline on a synthetic pool over the real communes (no stack needed)",
+		RunE: func(*cobra.Command, []string) error {
+			return (&bench.Matching{Requests: requests, Volunteers: volunteers, Seed: 2027, Out: os.Stdout}).Run()
+		},
+	}
+	match.Flags().IntVar(&requests, "requests", 50000, "requesters in the pool")
+	match.Flags().IntVar(&volunteers, "volunteers", 50000, "volunteers in the pool")
+	cmd.AddCommand(lifecycle, match)
 	return cmd
 }
