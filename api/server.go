@@ -31,6 +31,10 @@ type Deps struct {
 	Now            func() time.Time
 	// DocsAssets is a folder holding the docs renderer; empty, /docs loads it from a CDN.
 	DocsAssets string
+	PublicURL  string
+	// Sign-ups accepted per hour from one client address, and for one email.
+	SignupsPerAddress int
+	SignupsPerEmail   int
 }
 
 const bearer = "bearer"
@@ -56,12 +60,15 @@ func New(d Deps) (http.Handler, huma.API) {
 		serveDocs(mux, config.Info.Title, d.DocsAssets)
 	}
 	api := humago.New(mux, config)
-	api.UseMiddleware(authenticate(api, d.Verifier, d.Log))
-	h := &handlers{Deps: d}
+	api.UseMiddleware(authenticate(api, d.Verifier, d.Log), func(ctx huma.Context, next func(huma.Context)) {
+		next(huma.WithValue(ctx, remoteKey{}, ctx.RemoteAddr()))
+	})
+	h := &handlers{Deps: d, perAddress: newLimiter(d.SignupsPerAddress, time.Hour), perEmail: newLimiter(d.SignupsPerEmail, time.Hour)}
 	h.registerHealth(api)
 	h.registerRegister(api)
 	h.registerElections(api)
 	h.registerProcurations(api)
+	h.registerMatching(api)
 	if d.Issuer != nil {
 		d.Issuer.Register(mux)
 	}
@@ -70,9 +77,12 @@ func New(d Deps) (http.Handler, huma.API) {
 
 type handlers struct {
 	Deps
+	perAddress, perEmail *limiter
 }
 
 type claimsKey struct{}
+
+type remoteKey struct{}
 
 // authenticate verifies the bearer token of every operation that declares
 // the bearer scheme, and puts its claims in the request context.

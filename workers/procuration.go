@@ -11,9 +11,12 @@ import (
 )
 
 // Procurations is the worker for the official three-step flow.
-func Procurations(c client.Client, taskQueue string, a *activities.Procurations) worker.Worker {
+// It also runs the matching platforms' sign-up confirmations.
+func Procurations(c client.Client, taskQueue string, a *activities.Procurations, s *activities.Signups) worker.Worker {
 	w := worker.New(c, taskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.Procuration, workflow.RegisterOptions{Name: workflows.ProcurationWorkflow})
+	w.RegisterWorkflowWithOptions(workflows.Signup, workflow.RegisterOptions{Name: workflows.SignupWorkflow})
 	w.RegisterActivity(a)
+	w.RegisterActivity(s)
 	return w
 }

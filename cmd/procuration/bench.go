@@ -30,7 +30,7 @@ func benchCmd(cfg *config.Config) *cobra.Command {
 				return err
 			}
 			defer tc.Close()
-			issuer, err := auth.LoadOrCreateIssuer(cfg.PublicURL, cfg.Audience, cfg.DevIssuerKey)
+			issuer, err := auth.LoadOrCreateIssuer(cfg.PublicURL, cfg.Audience, cfg.IssuerKey)
 			if err != nil {
 				return err
 			}

@@ -39,7 +39,7 @@ func tokenCmd(cfg *config.Config) *cobra.Command {
 				}
 				extra[k] = v
 			}
-			issuer, err := auth.LoadOrCreateIssuer(cfg.PublicURL, cfg.Audience, cfg.DevIssuerKey)
+			issuer, err := auth.LoadOrCreateIssuer(cfg.PublicURL, cfg.Audience, cfg.IssuerKey)
 			if err != nil {
 				return err
 			}

@@ -20,7 +20,7 @@ export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/procuration?sslmode=disable"
 export SMTP_HOST=127.0.0.1 SMTP_PORT
 export HTTP_ADDR="127.0.0.1:$API_PORT" PUBLIC_URL="http://127.0.0.1:$API_PORT"
-export DEV_ISSUER_KEY="$data/dev-issuer.pem"
+export ISSUER_KEY="$data/issuer.pem"
 deploy/dev/docs-assets.sh "$data/docs"
 if [ -f "$data/docs/web-components.min.js" ]; then export DOCS_ASSETS="$data/docs"; fi
 

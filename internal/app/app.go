@@ -52,26 +52,27 @@ func (a *App) Close() {
 	a.Pool.Close()
 }
 
-// Handler is the API; in development it is also the token issuer.
+// Handler is the API; it is also the issuer of the matching emails' links
+// and, in development, of every token.
 func (a *App) Handler() (http.Handler, error) {
-	var issuer *auth.Issuer
-	if a.Cfg.DevIssuer {
-		var err error
-		if issuer, err = a.DevIssuer(); err != nil {
-			return nil, err
-		}
+	issuer, err := a.Issuer()
+	if err != nil {
+		return nil, err
 	}
+	verifier := auth.NewVerifier(a.Cfg.Audience, a.Cfg.AgentIssuers, a.Cfg.GrantorIssuers)
+	verifier.TrustLinks(issuer.URL)
 	h, _ := api.New(api.Deps{
 		Store: a.Store, Temporal: a.Temporal, Issuer: issuer, TaskQueue: a.Cfg.TaskQueue, Policy: a.Cfg.Policy,
-		Verifier:       auth.NewVerifier(a.Cfg.Audience, a.Cfg.AgentIssuers, a.Cfg.GrantorIssuers),
+		SignupsPerAddress: a.Cfg.SignupsPerAddress, SignupsPerEmail: a.Cfg.SignupsPerEmail, PublicURL: a.Cfg.PublicURL,
+		Verifier:       verifier,
 		FingerprintKey: []byte(a.Cfg.FingerprintKey), Log: a.Log, DocsAssets: a.Cfg.DocsAssets,
 	})
 	return h, nil
 }
 
-// DevIssuer is the development issuer at the API's public URL.
-func (a *App) DevIssuer() (*auth.Issuer, error) {
-	return auth.LoadOrCreateIssuer(a.Cfg.PublicURL, a.Cfg.Audience, a.Cfg.DevIssuerKey)
+// Issuer is the API's own issuer, at its public URL.
+func (a *App) Issuer() (*auth.Issuer, error) {
+	return auth.LoadOrCreateIssuer(a.Cfg.PublicURL, a.Cfg.Audience, a.Cfg.IssuerKey)
 }
 
 // Worker runs the workflows and activities.
@@ -80,7 +81,11 @@ func (a *App) Worker() (worker.Worker, error) {
 	if err != nil {
 		return nil, err
 	}
+	issuer, err := a.Issuer()
+	if err != nil {
+		return nil, err
+	}
 	return workers.Procurations(a.Temporal, a.Cfg.TaskQueue, &activities.Procurations{
 		Store: a.Store, Mailer: sender, TownHallFallback: a.Cfg.TownHallFallback, MailDomain: a.Cfg.MailDomain, Log: a.Log,
-	}), nil
+	}, &activities.Signups{Store: a.Store, Mailer: sender, Issuer: issuer, PublicURL: a.Cfg.PublicURL, MailDomain: a.Cfg.MailDomain}), nil
 }

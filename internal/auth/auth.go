@@ -43,7 +43,12 @@ type Claims struct {
 	Unit       string   `json:"unit,omitempty"`
 	Communes   []string `json:"communes,omitempty"`
 	Campaigns  []string `json:"campaigns,omitempty"`
+	// Campaign is the campaign a link token was issued for.
+	Campaign string `json:"campaign,omitempty"`
 }
+
+// RunsCampaign reports whether a back office agent works for the campaign.
+func (c Claims) RunsCampaign(id string) bool { return slices.Contains(c.Campaigns, id) }
 
 // DigitalIdentity reports a certified digital identity (France Identité
 // through FranceConnect+), which stands in for the police visit.
@@ -58,9 +63,15 @@ type Verifier struct {
 	agentIssuers   []string
 	grantorIssuers []string
 
+	// linkIssuers sign the links of matching emails: requester and volunteer tokens only.
+	linkIssuers []string
+
 	mu        sync.Mutex
 	verifiers map[string]*oidc.IDTokenVerifier
 }
+
+// TrustLinks accepts requester and volunteer tokens from issuer.
+func (v *Verifier) TrustLinks(issuer string) { v.linkIssuers = append(v.linkIssuers, issuer) }
 
 // NewVerifier trusts agent tokens from agentIssuers and grantor tokens from
 // grantorIssuers. Discovery happens at the first token of each issuer, so a
@@ -79,7 +90,8 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 		return Claims{}, err
 	}
 	agent, grantor := slices.Contains(v.agentIssuers, issuer), slices.Contains(v.grantorIssuers, issuer)
-	if !agent && !grantor {
+	link := slices.Contains(v.linkIssuers, issuer)
+	if !agent && !grantor && !link {
 		return Claims{}, fmt.Errorf("%w: issuer %q is not trusted", ErrInvalidToken, issuer)
 	}
 	verifier, err := v.verifier(ctx, issuer)
@@ -97,6 +109,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	switch {
 	case c.Role == "" && grantor:
 		c.Role = RoleGrantor
+	case (c.Role == RoleRequester || c.Role == RoleVolunteer) && link:
 	case c.Role != "" && c.Role != RoleGrantor && agent:
 	default:
 		return Claims{}, fmt.Errorf("%w: role %q not accepted from %s", ErrInvalidToken, c.Role, issuer)

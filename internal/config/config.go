@@ -38,9 +38,15 @@ type Config struct {
 	Audience       string
 	AgentIssuers   []string
 	GrantorIssuers []string
-	// DevIssuer makes the API its own OpenID issuer at PublicURL, signing with DevIssuerKey.
-	DevIssuer    bool
-	DevIssuerKey string
+	// The API is an OpenID issuer at PublicURL, signing with IssuerKey: always
+	// for the links of the matching emails, and, with DevIssuer, for
+	// development tokens of every role.
+	DevIssuer bool
+	IssuerKey string
+
+	// Sign-ups per hour accepted from one client address and for one email.
+	SignupsPerAddress int
+	SignupsPerEmail   int
 
 	// FingerprintKey keys the hash kept of identity document numbers.
 	FingerprintKey string
@@ -76,7 +82,9 @@ func (c *Config) Register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&c.AgentIssuers, "oidc-agent-issuers", envList("OIDC_AGENT_ISSUERS"), "issuers trusted for agent tokens (OIDC_AGENT_ISSUERS)")
 	fs.StringSliceVar(&c.GrantorIssuers, "oidc-grantor-issuers", envList("OIDC_GRANTOR_ISSUERS"), "FranceConnect issuers trusted for grantor tokens (OIDC_GRANTOR_ISSUERS)")
 	fs.BoolVar(&c.DevIssuer, "dev-issuer", envBool("DEV_ISSUER", true), "serve a development OpenID issuer at the public URL (DEV_ISSUER)")
-	fs.StringVar(&c.DevIssuerKey, "dev-issuer-key", env("DEV_ISSUER_KEY", ".data/dev-issuer.pem"), "signing key of the dev issuer (DEV_ISSUER_KEY)")
+	fs.StringVar(&c.IssuerKey, "issuer-key", env("ISSUER_KEY", ".data/issuer.pem"), "signing key of the API's own issuer (ISSUER_KEY)")
+	fs.IntVar(&c.SignupsPerAddress, "signups-per-address", envInt("SIGNUPS_PER_ADDRESS", 30), "sign-ups per hour from one client address (SIGNUPS_PER_ADDRESS)")
+	fs.IntVar(&c.SignupsPerEmail, "signups-per-email", envInt("SIGNUPS_PER_EMAIL", 3), "sign-ups per hour for one email (SIGNUPS_PER_EMAIL)")
 	fs.StringVar(&c.FingerprintKey, "fingerprint-key", env("FINGERPRINT_KEY", "development-only-fingerprint-key"), "HMAC key for ID document numbers (FINGERPRINT_KEY)")
 	fs.StringVar(&c.review, "town-hall-review", env("TOWN_HALL_REVIEW", "manual"), "manual (2021 flow) or automatic (REU, since 2022) (TOWN_HALL_REVIEW)")
 	p := dossier.DefaultPolicy()

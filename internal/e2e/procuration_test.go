@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/dossier"
 	"github.com/procurations/procuration/internal/store"
 	"github.com/procurations/procuration/workflows"
@@ -415,4 +416,82 @@ func TestHistoriesHoldNoPersonalData(t *testing.T) {
 			require.False(t, strings.Contains(history.String(), personal), "history of %s holds %q", ref, personal)
 		}
 	}
+}
+
+var confirmLink = regexp.MustCompile(`http://\S+/v1/signups/\S+/confirm\?token=\S+`)
+
+func TestSignupConfirmationAndDryRun(t *testing.T) {
+	s := newStack(t, "--signups-per-email=3")
+	support := s.support()
+	campaign := map[string]any{"id": "planprocu-2027", "name": "Plan Procu 2027", "election_id": "presidentielle-2027",
+		"sender": "Plan Procu <contact@planprocu.example>", "back_office_approval": true}
+	require.Equal(t, 201, s.do("POST", "/v1/campaigns", support, campaign).Status)
+	require.Equal(t, 409, s.do("POST", "/v1/campaigns", support, campaign).Status)
+	require.Equal(t, 403, s.do("POST", "/v1/campaigns", s.police("opj-1"), campaign).Status)
+
+	person := func(given, family, birth, email, commune, station string, rounds []int) map[string]any {
+		return map[string]any{"given_names": given, "family_name": family, "birth_date": birth, "email": email,
+			"commune_code": commune, "polling_station": station, "rounds": rounds, "consent": true}
+	}
+	alice := person("Alice", "MOREAU", "1990-02-03", "alice@example.fr", "75056", "75056_0007", []int{1, 2})
+	bad := s.do("POST", "/v1/campaigns/planprocu-2027/requests", "", map[string]any{"given_names": "A", "family_name": "B",
+		"birth_date": "2015-01-01", "email": "nope", "commune_code": "00000", "rounds": []int{3}, "consent": false})
+	require.Equal(t, 422, bad.Status, bad.Raw)
+	require.ElementsMatch(t, []string{"body.birth_date", "body.email", "body.commune_code", "body.rounds", "body.consent"}, fieldLocations(bad))
+	require.Equal(t, 404, s.do("POST", "/v1/campaigns/nope/requests", "", alice).Status)
+
+	first := s.do("POST", "/v1/campaigns/planprocu-2027/requests", "", alice)
+	require.Equal(t, 201, first.Status, first.Raw)
+	require.Equal(t, "unconfirmed", first.Body["status"])
+	aliceID := first.Body["id"].(string)
+	// The same person again, typed differently: one record.
+	alice["family_name"], alice["given_names"] = "Moreau", "alice marie"
+	again := s.do("POST", "/v1/campaigns/planprocu-2027/requests", "", alice)
+	require.Equal(t, aliceID, again.Body["id"])
+	// On the other side: refused.
+	other := s.do("POST", "/v1/campaigns/planprocu-2027/volunteers", "", alice)
+	require.Equal(t, 409, other.Status)
+	require.Contains(t, other.Body["detail"], "demandeur")
+	// A third sign-up for the same email within the hour: 429 with Retry-After.
+	limited := s.do("POST", "/v1/campaigns/planprocu-2027/volunteers", "", person("Bob", "X", "1980-01-01", "alice@example.fr", "75056", "", []int{1}))
+	require.Equal(t, 429, limited.Status, limited.Raw)
+	require.NotEmpty(t, limited.Header.Get("Retry-After"))
+
+	bruno := s.do("POST", "/v1/campaigns/planprocu-2027/volunteers", "", person("Bruno", "LAMBERT", "1975-07-08", "bruno@example.fr", "75056", "75056_0007", []int{1, 2}))
+	require.Equal(t, 201, bruno.Status, bruno.Raw)
+	brunoID := bruno.Body["id"].(string)
+
+	// Nobody is in the pool before confirming.
+	backOffice := s.token(auth.RoleBackOffice, "bo-1", map[string]any{"campaigns": []string{"planprocu-2027"}})
+	run := s.do("POST", "/v1/campaigns/planprocu-2027/matching-runs", backOffice, map[string]any{"dry_run": true})
+	require.Equal(t, 200, run.Status, run.Raw)
+	require.EqualValues(t, 0, run.Body["proposed"])
+
+	for addr, id := range map[string]string{"alice@example.fr": aliceID, "bruno@example.fr": brunoID} {
+		mails := s.waitMails(addr, 1)
+		require.Len(t, mails, 1, "one confirmation despite signing up twice")
+		require.Contains(t, mails[0].Subject, "Plan Procu 2027")
+		require.Contains(t, mails[0].From, "contact@planprocu.example")
+		link := confirmLink.FindString(mails[0].Text)
+		require.NotEmpty(t, link, mails[0].Text)
+		require.Contains(t, link, id)
+		path := strings.TrimPrefix(link, s.url)
+		require.Equal(t, 401, s.do("GET", strings.Replace(path, id, aliceID+"x", 1), "", nil).Status, "a link for another sign-up")
+		confirmed := s.do("GET", path, "", nil)
+		require.Equal(t, 200, confirmed.Status, confirmed.Raw)
+		require.Equal(t, "pool", confirmed.Body["status"])
+	}
+
+	run = s.do("POST", "/v1/campaigns/planprocu-2027/matching-runs", backOffice, map[string]any{"dry_run": true})
+	require.Equal(t, 200, run.Status, run.Raw)
+	require.EqualValues(t, 1, run.Body["proposed"])
+	m := run.Body["matches"].([]any)[0].(map[string]any)
+	require.Equal(t, aliceID, m["request_id"])
+	require.Equal(t, brunoID, m["volunteer_id"])
+	require.EqualValues(t, 0, m["tier"], "same polling station")
+	require.Equal(t, []any{1.0, 2.0}, m["rounds"])
+
+	other403 := s.token(auth.RoleBackOffice, "bo-2", map[string]any{"campaigns": []string{"another"}})
+	require.Equal(t, 403, s.do("POST", "/v1/campaigns/planprocu-2027/matching-runs", other403, map[string]any{"dry_run": true}).Status)
+	require.Equal(t, 501, s.do("POST", "/v1/campaigns/planprocu-2027/matching-runs", backOffice, map[string]any{"dry_run": false}).Status)
 }

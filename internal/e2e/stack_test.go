@@ -59,7 +59,7 @@ func newStack(t *testing.T, flags ...string) *stack {
 	require.NoError(t, fs.Parse(append([]string{
 		"--database-url=" + dbURL, "--temporal-address=" + temporalAddr, "--task-queue=procurations-test",
 		fmt.Sprintf("--smtp-port=%d", mail.Port), "--smtp-host=127.0.0.1", "--public-url=" + url,
-		"--dev-issuer-key=" + filepath.Join(t.TempDir(), "issuer.pem"),
+		"--issuer-key=" + filepath.Join(t.TempDir(), "issuer.pem"),
 	}, flags...)))
 	require.NoError(t, cfg.Finish())
 
@@ -80,7 +80,7 @@ func newStack(t *testing.T, flags ...string) *stack {
 	srv.Config.Handler = handler
 	srv.Start()
 	t.Cleanup(srv.Close)
-	issuer, err := a.DevIssuer()
+	issuer, err := a.Issuer()
 	require.NoError(t, err)
 
 	s := &stack{t: t, app: a, cfg: cfg, url: url, smtp: mail, issuer: issuer}

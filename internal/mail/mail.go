@@ -28,6 +28,8 @@ type Config struct {
 
 // Message is one email, rendered.
 type Message struct {
+	// From overrides the configured sender (a campaign's own address).
+	From      string
 	To        string
 	Subject   string
 	Text      string
@@ -54,8 +56,12 @@ func (s *Sender) From() string { return s.cfg.From }
 // re-sent after a crash carries the same identity.
 func (s *Sender) Send(ctx context.Context, m Message) error {
 	msg := gomail.NewMsg()
-	if err := msg.From(s.cfg.From); err != nil {
-		return fmt.Errorf("SMTP_FROM: %w", err)
+	from := s.cfg.From
+	if m.From != "" {
+		from = m.From
+	}
+	if err := msg.From(from); err != nil {
+		return fmt.Errorf("sender: %w", err)
 	}
 	if err := msg.To(m.To); err != nil {
 		return fmt.Errorf("recipient: %w", err)
@@ -167,4 +173,12 @@ type Police struct {
 	Rank      string
 	Unit      string
 	At        time.Time
+}
+
+// Signup is what the sign-up confirmation shows.
+type Signup struct {
+	Name      string
+	Campaign  string
+	Volunteer bool
+	Link      string
 }

@@ -1,0 +1,76 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/mail"
+	"github.com/procurations/procuration/internal/store"
+)
+
+// Signups carries what the matching platforms' sign-up activities need.
+type Signups struct {
+	Store      *store.Store
+	Mailer     *mail.Sender
+	Issuer     *auth.Issuer
+	PublicURL  string
+	MailDomain string
+}
+
+// ConfirmationLinkLifetime bounds how long a confirmation link works.
+const ConfirmationLinkLifetime = 7 * 24 * time.Hour
+
+// SendConfirmation emails the signed link that puts a sign-up in the pool,
+// once: a retry finds the email already on record.
+func (a *Signups) SendConfirmation(ctx context.Context, signupID string) error {
+	su, err := a.Store.Signup(ctx, signupID)
+	if errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError("no such sign-up", "NotFound", err)
+	}
+	if err != nil {
+		return err
+	}
+	campaign, err := a.Store.Campaign(ctx, su.CampaignID)
+	if err != nil {
+		return err
+	}
+	role := auth.RoleRequester
+	if su.Side == store.SideVolunteer {
+		role = auth.RoleVolunteer
+	}
+	token, err := a.Issuer.Mint(role, su.ID, map[string]any{"campaign": campaign.ID}, ConfirmationLinkLifetime)
+	if err != nil {
+		return err
+	}
+	data := mail.Signup{
+		Name: strings.TrimSpace(su.GivenNames + " " + su.FamilyName), Campaign: campaign.Name, Volunteer: su.Side == store.SideVolunteer,
+		Link: fmt.Sprintf("%s/v1/signups/%s/confirm?token=%s", a.PublicURL, url.PathEscape(su.ID), url.QueryEscape(token)),
+	}
+	subject, text, html, err := mail.Render("signup_confirmation", data)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError("template", "Template", err)
+	}
+	key := "signup/" + su.ID + "/confirmation"
+	messageID, err := a.Store.ClaimMail(ctx, key, "", "signup_confirmation", su.Email, subject,
+		strings.ReplaceAll(key, "/", ".")+"@"+a.MailDomain)
+	if errors.Is(err, store.ErrMailSent) {
+		activity.GetLogger(ctx).Info("email already sent", "key", key)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.Mailer.Send(ctx, mail.Message{From: campaign.Sender, To: su.Email, Subject: subject, Text: text, HTML: html,
+		MessageID: messageID}); err != nil {
+		return redactSMTP(err)
+	}
+	return a.Store.MarkMailSent(ctx, key)
+}
