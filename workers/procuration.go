@@ -11,12 +11,14 @@ import (
 )
 
 // Procurations is the worker for the official three-step flow.
-// It also runs the matching platforms' sign-up confirmations.
-func Procurations(c client.Client, taskQueue string, a *activities.Procurations, s *activities.Signups) worker.Worker {
+// It also runs the matching platforms' sign-up confirmations and matches.
+func Procurations(c client.Client, taskQueue string, a *activities.Procurations, s *activities.Signups, m *activities.Matches) worker.Worker {
 	w := worker.New(c, taskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.Procuration, workflow.RegisterOptions{Name: workflows.ProcurationWorkflow})
 	w.RegisterWorkflowWithOptions(workflows.Signup, workflow.RegisterOptions{Name: workflows.SignupWorkflow})
 	w.RegisterActivity(a)
+	w.RegisterWorkflowWithOptions(workflows.Match, workflow.RegisterOptions{Name: workflows.MatchWorkflow})
 	w.RegisterActivity(s)
+	w.RegisterActivity(m)
 	return w
 }

@@ -39,6 +39,8 @@ func SearchAttributes() temporal.SearchAttributes {
 		WaitingSinceAttribute.ValueSet(time.Time{}),
 		ValidUntilAttribute.ValueSet(time.Time{}),
 		RemindersAttribute.ValueSet(0),
+		MatchStatusAttribute.ValueSet(""),
+		CampaignAttribute.ValueSet(""),
 	)
 }
 

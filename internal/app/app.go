@@ -87,5 +87,6 @@ func (a *App) Worker() (worker.Worker, error) {
 	}
 	return workers.Procurations(a.Temporal, a.Cfg.TaskQueue, &activities.Procurations{
 		Store: a.Store, Mailer: sender, TownHallFallback: a.Cfg.TownHallFallback, MailDomain: a.Cfg.MailDomain, Log: a.Log,
-	}, &activities.Signups{Store: a.Store, Mailer: sender, Issuer: issuer, PublicURL: a.Cfg.PublicURL, MailDomain: a.Cfg.MailDomain}), nil
+	}, &activities.Signups{Store: a.Store, Mailer: sender, Issuer: issuer, PublicURL: a.Cfg.PublicURL, MailDomain: a.Cfg.MailDomain},
+		&activities.Matches{Store: a.Store, Mailer: sender, Issuer: issuer, PublicURL: a.Cfg.PublicURL, MailDomain: a.Cfg.MailDomain}), nil
 }

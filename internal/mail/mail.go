@@ -35,6 +35,13 @@ type Message struct {
 	Text      string
 	HTML      string
 	MessageID string
+	// Attachments are PDF files.
+	Attachments []Attachment
+}
+
+type Attachment struct {
+	Name string
+	PDF  []byte
 }
 
 type Sender struct {
@@ -71,6 +78,9 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	msg.SetDate()
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	for _, a := range m.Attachments {
+		msg.AttachReadSeeker(a.Name, bytes.NewReader(a.PDF), gomail.WithFileContentType("application/pdf"))
+	}
 	opts := []gomail.Option{gomail.WithPort(s.cfg.Port), gomail.WithTimeout(20 * time.Second)}
 	switch s.cfg.TLS {
 	case "none":
@@ -181,4 +191,37 @@ type Signup struct {
 	Campaign  string
 	Volunteer bool
 	Link      string
+}
+
+// MatchMail is what the match emails show the person they go to.
+type MatchMail struct {
+	Name      string
+	Campaign  string
+	Volunteer bool
+	// The other party, as far as the stage allows: first name and commune
+	// in an offer, everything once both accepted.
+	OtherFirstName string
+	OtherCommune   string
+	Proximity      string
+	Rounds         string
+	Deadline       time.Time
+	AcceptLink     string
+	DeclineLink    string
+	Contact        *Contact
+	Reason         string
+	// Paused: the person missed the deadline and left the pool.
+	Paused    bool
+	Count     int
+	Reference string
+}
+
+// Contact is the other party's details, disclosed after both accepted.
+type Contact struct {
+	Name           string
+	Email          string
+	Phone          string
+	BirthDate      time.Time
+	Commune        string
+	PollingStation string
+	NNE            string
 }

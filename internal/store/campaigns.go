@@ -19,6 +19,8 @@ type Campaign struct {
 	ElectionID         string
 	Sender             string
 	BackOfficeApproval bool
+	AnswerWindow       time.Duration
+	Retention          time.Duration
 	CreatedAt          time.Time
 }
 
@@ -36,8 +38,11 @@ func (s *Store) CreateCampaign(ctx context.Context, c Campaign) (Campaign, error
 
 func (s *Store) Campaign(ctx context.Context, id string) (Campaign, error) {
 	var c Campaign
-	err := s.pool.QueryRow(ctx, `SELECT id, name, election_id, sender, back_office_approval, created_at FROM campaigns WHERE id = $1`, id).
-		Scan(&c.ID, &c.Name, &c.ElectionID, &c.Sender, &c.BackOfficeApproval, &c.CreatedAt)
+	var window, retention int64
+	err := s.pool.QueryRow(ctx, `SELECT id, name, election_id, sender, back_office_approval,
+		extract(epoch FROM answer_window)::bigint, extract(epoch FROM retention)::bigint, created_at FROM campaigns WHERE id = $1`, id).
+		Scan(&c.ID, &c.Name, &c.ElectionID, &c.Sender, &c.BackOfficeApproval, &window, &retention, &c.CreatedAt)
+	c.AnswerWindow, c.Retention = time.Duration(window)*time.Second, time.Duration(retention)*time.Second
 	return c, notFound(err, "campaign")
 }
 
@@ -150,11 +155,14 @@ type PoolMember struct {
 	CreatedAt      time.Time
 }
 
-// MatchingPool lists a campaign's confirmed sign-ups, oldest first.
+// MatchingPool lists a campaign's confirmed sign-ups with the rounds no live
+// match holds yet: requesters sent back first in line, then oldest first.
 func (s *Store) MatchingPool(ctx context.Context, campaign string) ([]PoolMember, error) {
 	rows, err := s.pool.Query(ctx, `SELECT s.id, s.side, s.commune_code, s.polling_station, c.epci, c.arrondissement, c.departement,
-		s.rounds, s.created_at FROM signups s JOIN communes c ON c.code = s.commune_code
-		WHERE s.campaign_id = $1 AND s.status = 'pool' ORDER BY s.created_at, s.id`, campaign)
+		ARRAY(SELECT r FROM unnest(s.rounds) r WHERE NOT EXISTS (
+			SELECT 1 FROM match_slots m WHERE m.signup_id = s.id AND m.round = r AND m.live)) AS rounds,
+		s.created_at FROM signups s JOIN communes c ON c.code = s.commune_code
+		WHERE s.campaign_id = $1 AND s.status = 'pool' ORDER BY s.first_in_line DESC, s.created_at, s.id`, campaign)
 	if err != nil {
 		return nil, err
 	}

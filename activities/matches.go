@@ -1,0 +1,174 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/mail"
+	"github.com/procurations/procuration/internal/match"
+	"github.com/procurations/procuration/internal/store"
+)
+
+// Matches carries what the match workflow's activities need.
+type Matches struct {
+	Store      *store.Store
+	Mailer     *mail.Sender
+	Issuer     *auth.Issuer
+	PublicURL  string
+	MailDomain string
+}
+
+func (a *Matches) RecordMatchStep(ctx context.Context, step match.Step) error {
+	return a.Store.RecordMatchStep(ctx, step)
+}
+
+// DossierStatus reads a linked official dossier's status; "" if unknown yet.
+func (a *Matches) DossierStatus(ctx context.Context, reference string) (string, error) {
+	p, err := a.Store.Procuration(ctx, reference)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return string(p.Status), err
+}
+
+var proximity = []string{"même bureau de vote", "même commune", "même intercommunalité", "même arrondissement", "même département"}
+
+// SendMatchMail renders and sends one match email to one party, once.
+func (a *Matches) SendMatchMail(ctx context.Context, m match.Mail) error {
+	mt, err := a.Store.Match(ctx, m.MatchID)
+	if errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError("no such match", "NotFound", err)
+	}
+	if err != nil {
+		return err
+	}
+	campaign, err := a.Store.Campaign(ctx, mt.CampaignID)
+	if err != nil {
+		return err
+	}
+	me, other := mt.RequestID, mt.VolunteerID
+	if m.Party == match.Volunteer {
+		me, other = other, me
+	}
+	self, err := a.Store.Signup(ctx, me)
+	if err != nil {
+		return err
+	}
+	peer, err := a.Store.Signup(ctx, other)
+	if err != nil {
+		return err
+	}
+	peerCommune, err := a.Store.Commune(ctx, peer.CommuneCode)
+	if err != nil {
+		return err
+	}
+	rounds, err := a.rounds(ctx, campaign, mt.Rounds)
+	if err != nil {
+		return err
+	}
+	data := mail.MatchMail{
+		Name: strings.TrimSpace(self.GivenNames + " " + self.FamilyName), Campaign: campaign.Name, Volunteer: m.Party == match.Volunteer,
+		OtherFirstName: strings.Fields(peer.GivenNames + " ")[0], OtherCommune: peerCommune.Name, Proximity: proximity[mt.Tier],
+		Rounds: rounds, Count: m.Count, Paused: self.Status == "withdrawn",
+	}
+	if mt.AnswerDeadline != nil {
+		data.Deadline = *mt.AnswerDeadline
+	}
+	if mt.EndReason != nil {
+		data.Reason = *mt.EndReason
+	}
+	if mt.ProcurationReference != nil {
+		data.Reference = *mt.ProcurationReference
+	}
+	var attachments []mail.Attachment
+	switch m.Kind {
+	case match.MailOffer, match.MailAnswerReminder:
+		role := auth.RoleRequester
+		if m.Party == match.Volunteer {
+			role = auth.RoleVolunteer
+		}
+		token, err := a.Issuer.Mint(role, self.ID, map[string]any{"campaign": campaign.ID, "match": mt.ID}, time.Until(data.Deadline)+time.Hour)
+		if err != nil {
+			return err
+		}
+		link := fmt.Sprintf("%s/v1/matches/%s/answer-link?token=%s&outcome=", a.PublicURL, url.PathEscape(mt.ID), url.QueryEscape(token))
+		data.AcceptLink, data.DeclineLink = link+"accepted", link+"declined"
+	case match.MailContacts:
+		data.Contact = &mail.Contact{Name: strings.TrimSpace(peer.GivenNames + " " + peer.FamilyName), Email: peer.Email, Phone: peer.Phone,
+			BirthDate: peer.BirthDate, Commune: peerCommune.Name, PollingStation: peer.PollingStation, NNE: peer.NNE}
+		if m.Party == match.Requester {
+			attachments = append(attachments, mail.Attachment{Name: "cerfa-14952-procuration.pdf", PDF: a.cerfa(ctx, self, peer, rounds)})
+		}
+	}
+	subject, text, html, err := mail.Render(string(m.Kind), data)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError("template", "Template", err)
+	}
+	messageID, err := a.Store.ClaimMail(ctx, m.Key, "", string(m.Kind), self.Email, subject, strings.ReplaceAll(m.Key, "/", ".")+"@"+a.MailDomain)
+	if errors.Is(err, store.ErrMailSent) {
+		activity.GetLogger(ctx).Info("email already sent", "key", m.Key)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.Mailer.Send(ctx, mail.Message{From: campaign.Sender, To: self.Email, Subject: subject, Text: text, HTML: html,
+		MessageID: messageID, Attachments: attachments}); err != nil {
+		return redactSMTP(err)
+	}
+	return a.Store.MarkMailSent(ctx, m.Key)
+}
+
+func (a *Matches) rounds(ctx context.Context, c store.Campaign, rounds []int16) (string, error) {
+	e, err := a.Store.Election(ctx, c.ElectionID)
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	for _, r := range e.Rounds {
+		for _, n := range rounds {
+			if int(n) == r.Number {
+				d, _ := time.Parse(time.DateOnly, r.Date)
+				parts = append(parts, fmt.Sprintf("%s tour le %s", map[int]string{1: "1er", 2: "2d"}[r.Number], mail.FrenchDate(d)))
+			}
+		}
+	}
+	return e.Name + ", " + strings.Join(parts, " et "), nil
+}
+
+// cerfa pre-fills the proxy form (Cerfa 14952) with what the platform knows.
+func (a *Matches) cerfa(ctx context.Context, grantor, proxy store.Signup, rounds string) []byte {
+	commune := grantor.CommuneCode
+	if c, err := a.Store.Commune(ctx, grantor.CommuneCode); err == nil {
+		commune = c.Name + " (" + c.Code + ")"
+	}
+	date := func(t time.Time) string { return t.Format("02/01/2006") }
+	return mail.PDF([]mail.Line{
+		{Text: "Procuration de vote - formulaire Cerfa n° 14952 (pré-rempli)", Size: 15, Bold: true},
+		{Text: "À compléter, signer et présenter avec une pièce d'identité au commissariat ou à la gendarmerie.", Size: 9},
+		{},
+		{Text: "Le mandant (électeur qui donne procuration)", Bold: true},
+		{Text: "Nom : " + grantor.FamilyName},
+		{Text: "Prénoms : " + grantor.GivenNames},
+		{Text: "Date de naissance : " + date(grantor.BirthDate)},
+		{Text: "Commune d'inscription : " + commune},
+		{Text: "Numéro national d'électeur : " + grantor.NNE},
+		{},
+		{Text: "Le mandataire (électeur qui votera)", Bold: true},
+		{Text: "Nom : " + proxy.FamilyName},
+		{Text: "Prénoms : " + proxy.GivenNames},
+		{Text: "Date de naissance : " + date(proxy.BirthDate)},
+		{Text: "Numéro national d'électeur : " + proxy.NNE},
+		{},
+		{Text: "Validité", Bold: true},
+		{Text: rounds},
+	})
+}
