@@ -37,7 +37,8 @@ func TestDocsServedWithoutCDN(t *testing.T) {
 
 // Public: health, and what the matching sites' visitors do before they have
 // any account. Everything else carries a bearer token (contract.md).
-var public = map[string]bool{"health": true, "signup-request": true, "signup-volunteer": true, "confirm-signup": true}
+var public = map[string]bool{"health": true, "signup-request": true, "signup-volunteer": true, "confirm-signup": true,
+	"answer-match-link": true}
 
 func TestEveryPortalOperationRequiresAToken(t *testing.T) {
 	h, api := New(Deps{Log: zap.NewNop(), Verifier: auth.NewVerifier("procuration", nil, nil)})

@@ -19,7 +19,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/procurations/procuration/internal/auth"
-	"github.com/procurations/procuration/internal/matching"
+	"github.com/procurations/procuration/internal/matchrun"
 	"github.com/procurations/procuration/internal/store"
 	"github.com/procurations/procuration/workflows"
 )
@@ -114,7 +114,7 @@ func (h *handlers) registerMatching(api huma.API) {
 	}, h.confirmSignup)
 	huma.Register(api, huma.Operation{
 		OperationID: "run-matching", Method: http.MethodPost, Path: "/v1/campaigns/{campaign}/matching-runs", Tags: tags,
-		Summary: "Compute the matches of the confirmed pool (back office)", Security: secured, Errors: []int{401, 403, 404, 501},
+		Summary: "Compute the matches of the confirmed pool (back office)", Security: secured, Errors: []int{401, 403, 404},
 	}, h.runMatching)
 }
 
@@ -276,45 +276,44 @@ func (h *handlers) confirmSignup(ctx context.Context, in *confirmInput) (*signup
 }
 
 func (h *handlers) runMatching(ctx context.Context, in *runInput) (*runOutput, error) {
-	c, err := requireRole(ctx, auth.RoleBackOffice, auth.RoleSupport)
-	if err != nil {
+	if _, err := h.campaignAgent(ctx, in.Campaign); err != nil {
 		return nil, err
 	}
-	if c.Role == auth.RoleBackOffice && !c.RunsCampaign(in.Campaign) {
-		return nil, huma.Error403Forbidden("Vous ne travaillez pas pour cette campagne.")
-	}
-	if _, err := h.Store.Campaign(ctx, in.Campaign); errors.Is(err, store.ErrNotFound) {
-		return nil, huma.Error404NotFound("Campagne introuvable.")
-	} else if err != nil {
-		return nil, h.mapError(ctx, err, "")
-	}
-	if !in.Body.DryRun {
-		return nil, huma.NewError(http.StatusNotImplemented,
-			"Seule la simulation (dry_run: true) est disponible : les propositions réelles et leur suivi arrivent avec les workflows de mise en relation.")
-	}
-	members, err := h.Store.MatchingPool(ctx, in.Campaign)
+	res, err := h.runner().Run(ctx, in.Campaign, in.Body.DryRun, h.Now())
 	if err != nil {
 		return nil, h.mapError(ctx, err, "")
 	}
-	var pool matching.Pool
-	for rank, m := range members {
-		p := matching.Person{ID: m.ID, Rank: rank, Place: matching.Place{Station: m.PollingStation, Commune: m.CommuneCode,
-			EPCI: m.EPCI, Arrondissement: m.Arrondissement, Departement: m.Departement}}
-		for _, r := range m.Rounds {
-			p.Rounds = append(p.Rounds, int(r))
-		}
-		if m.Side == store.SideRequest {
-			pool.Requests = append(pool.Requests, p)
-		} else {
-			pool.Volunteers = append(pool.Volunteers, p)
-		}
-	}
-	res := matching.Solve(pool)
 	out := &runOutput{}
-	out.Body.Proposed, out.Body.Unmatched, out.Body.Matches = len(res.Matches), len(res.Unmatched), []proposal{}
-	for _, m := range res.Matches {
-		out.Body.Matches = append(out.Body.Matches, proposal{ID: "dry-" + m.Request + "-" + m.Volunteer, RequestID: m.Request,
-			VolunteerID: m.Volunteer, Tier: m.Tier, Rounds: m.Rounds})
+	out.Body.Proposed, out.Body.Unmatched, out.Body.Matches = len(res.Proposals), res.Unmatched, []proposal{}
+	for _, p := range res.Proposals {
+		out.Body.Matches = append(out.Body.Matches, proposal{ID: p.ID, RequestID: p.RequestID, VolunteerID: p.VolunteerID, Tier: p.Tier, Rounds: p.Rounds})
+	}
+	c := claimsFrom(ctx)
+	if !in.Body.DryRun {
+		_ = h.Store.Audit(ctx, store.Audit{ActorSub: c.Subject, ActorRole: c.Role, Action: "matching.run",
+			Details: map[string]any{"campaign": in.Campaign, "proposed": len(res.Proposals)}})
 	}
 	return out, nil
+}
+
+func (h *handlers) runner() *matchrun.Runner {
+	return &matchrun.Runner{Store: h.Store, Temporal: h.Temporal, TaskQueue: h.TaskQueue, DossierCheckEvery: h.MatchDossierCheck}
+}
+
+// campaignAgent admits support, and back office agents of the campaign;
+// 404 when the campaign does not exist.
+func (h *handlers) campaignAgent(ctx context.Context, campaign string) (auth.Claims, error) {
+	c, err := requireRole(ctx, auth.RoleBackOffice, auth.RoleSupport)
+	if err != nil {
+		return c, err
+	}
+	if c.Role == auth.RoleBackOffice && !c.RunsCampaign(campaign) {
+		return c, huma.Error403Forbidden("Vous ne travaillez pas pour cette campagne.")
+	}
+	if _, err := h.Store.Campaign(ctx, campaign); errors.Is(err, store.ErrNotFound) {
+		return c, huma.Error404NotFound("Campagne introuvable.")
+	} else if err != nil {
+		return c, h.mapError(ctx, err, "")
+	}
+	return c, nil
 }

@@ -32,6 +32,8 @@ type Deps struct {
 	// DocsAssets is a folder holding the docs renderer; empty, /docs loads it from a CDN.
 	DocsAssets string
 	PublicURL  string
+	// MatchDossierCheck is how often a match reads its linked dossier.
+	MatchDossierCheck time.Duration
 	// Sign-ups accepted per hour from one client address, and for one email.
 	SignupsPerAddress int
 	SignupsPerEmail   int
@@ -69,6 +71,7 @@ func New(d Deps) (http.Handler, huma.API) {
 	h.registerElections(api)
 	h.registerProcurations(api)
 	h.registerMatching(api)
+	h.registerMatches(api)
 	if d.Issuer != nil {
 		d.Issuer.Register(mux)
 	}

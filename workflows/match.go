@@ -14,7 +14,7 @@ import (
 )
 
 const (
-	MatchWorkflow = "Match"
+	MatchWorkflow = match.WorkflowName
 
 	UpdateApproval = "approval"
 	UpdateAnswer   = "answer"
@@ -27,7 +27,7 @@ var (
 )
 
 // MatchWorkflowID derives the workflow ID from the match's.
-func MatchWorkflowID(id string) string { return "match-" + id }
+func MatchWorkflowID(id string) string { return match.WorkflowID(id) }
 
 var matchActs *activities.Matches
 

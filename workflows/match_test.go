@@ -91,8 +91,8 @@ func (h *matchHarness) sent() []string {
 }
 
 var (
-	requesterAccepts = match.Answer{Actor: match.Actor{Sub: "r-1", Role: "requester"}, Party: match.Requester, Outcome: "accepted"}
-	volunteerAccepts = match.Answer{Actor: match.Actor{Sub: "v-1", Role: "volunteer"}, Party: match.Volunteer, Outcome: "accepted"}
+	requesterAccepts  = match.Answer{Actor: match.Actor{Sub: "r-1", Role: "requester"}, Party: match.Requester, Outcome: "accepted"}
+	volunteerAccepts  = match.Answer{Actor: match.Actor{Sub: "v-1", Role: "volunteer"}, Party: match.Volunteer, Outcome: "accepted"}
 	volunteerDeclines = match.Answer{Actor: match.Actor{Sub: "v-1", Role: "volunteer"}, Party: match.Volunteer, Outcome: "declined"}
 	linkDossier       = match.Link{Actor: match.Actor{Sub: "r-1", Role: "requester"}, Reference: "K7M2QX"}
 )

@@ -44,6 +44,9 @@ type Config struct {
 	DevIssuer bool
 	IssuerKey string
 
+	// MatchDossierCheck is how often a match reads its linked dossier.
+	MatchDossierCheck time.Duration
+
 	// Sign-ups per hour accepted from one client address and for one email.
 	SignupsPerAddress int
 	SignupsPerEmail   int
@@ -83,6 +86,7 @@ func (c *Config) Register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&c.GrantorIssuers, "oidc-grantor-issuers", envList("OIDC_GRANTOR_ISSUERS"), "FranceConnect issuers trusted for grantor tokens (OIDC_GRANTOR_ISSUERS)")
 	fs.BoolVar(&c.DevIssuer, "dev-issuer", envBool("DEV_ISSUER", true), "serve a development OpenID issuer at the public URL (DEV_ISSUER)")
 	fs.StringVar(&c.IssuerKey, "issuer-key", env("ISSUER_KEY", ".data/issuer.pem"), "signing key of the API's own issuer (ISSUER_KEY)")
+	fs.DurationVar(&c.MatchDossierCheck, "match-dossier-check", envDuration("MATCH_DOSSIER_CHECK", 6*time.Hour), "how often a match reads its linked dossier (MATCH_DOSSIER_CHECK)")
 	fs.IntVar(&c.SignupsPerAddress, "signups-per-address", envInt("SIGNUPS_PER_ADDRESS", 30), "sign-ups per hour from one client address (SIGNUPS_PER_ADDRESS)")
 	fs.IntVar(&c.SignupsPerEmail, "signups-per-email", envInt("SIGNUPS_PER_EMAIL", 3), "sign-ups per hour for one email (SIGNUPS_PER_EMAIL)")
 	fs.StringVar(&c.FingerprintKey, "fingerprint-key", env("FINGERPRINT_KEY", "development-only-fingerprint-key"), "HMAC key for ID document numbers (FINGERPRINT_KEY)")

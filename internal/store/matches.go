@@ -200,9 +200,9 @@ func (s *Store) DeclinedPairs(ctx context.Context, campaign string) ([][2]string
 
 // Figures are a campaign's counts for its back office.
 type Figures struct {
-	Requests   int            `json:"requests"`
-	Volunteers int            `json:"volunteers"`
-	ByStatus   map[string]int `json:"matches_by_status"`
+	Requests      int            `json:"requests"`
+	Volunteers    int            `json:"volunteers"`
+	ByStatus      map[string]int `json:"matches_by_status"`
 	ByDepartement map[string]int `json:"signups_by_departement"`
 }
 

@@ -26,6 +26,8 @@ type Mail struct {
 	MessageID string
 	Text      string
 	HTML      string
+	// Attachments maps file names to their content.
+	Attachments map[string][]byte
 }
 
 // SMTP is a real SMTP server that keeps what it receives. It can be stopped
@@ -162,6 +164,21 @@ func walk(contentType, encoding string, body io.Reader, m *Mail) error {
 			}
 			if err != nil {
 				return err
+			}
+			if _, params, err := mime.ParseMediaType(part.Header.Get("Content-Disposition")); err == nil && params["filename"] != "" {
+				var body io.Reader = part
+				if strings.EqualFold(part.Header.Get("Content-Transfer-Encoding"), "base64") {
+					body = base64.NewDecoder(base64.StdEncoding, part)
+				}
+				content, err := io.ReadAll(body)
+				if err != nil {
+					return err
+				}
+				if m.Attachments == nil {
+					m.Attachments = map[string][]byte{}
+				}
+				m.Attachments[params["filename"]] = content
+				continue
 			}
 			if err := walk(part.Header.Get("Content-Type"), part.Header.Get("Content-Transfer-Encoding"), part, m); err != nil {
 				return err

@@ -1,0 +1,138 @@
+package e2e
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/procurations/procuration/internal/auth"
+)
+
+var answerLink = regexp.MustCompile(`http://\S+/v1/matches/\S+/answer-link\?token=\S+&outcome=accepted`)
+
+// signUpConfirmed signs a person up and opens their confirmation link.
+func (s *stack) signUpConfirmed(campaign, side string, person map[string]any) string {
+	s.t.Helper()
+	res := s.do("POST", "/v1/campaigns/"+campaign+"/"+side, "", person)
+	require.Equal(s.t, 201, res.Status, res.Raw)
+	id := res.Body["id"].(string)
+	mails := s.waitMails(person["email"].(string), 1)
+	link := confirmLink.FindString(mails[0].Text)
+	require.Equal(s.t, 200, s.do("GET", strings.TrimPrefix(link, s.url), "", nil).Status)
+	return id
+}
+
+func TestMatchFromSignupToValidatedProcuration(t *testing.T) {
+	s := newStack(t, "--match-dossier-check=200ms")
+	s.loadVoters()
+	require.Equal(t, 201, s.do("POST", "/v1/campaigns", s.support(), map[string]any{"id": "planprocu-2027", "name": "Plan Procu 2027",
+		"election_id": "presidentielle-2027", "sender": "Plan Procu <contact@planprocu.example>", "back_office_approval": true}).Status)
+	bo := s.token(auth.RoleBackOffice, "bo-1", map[string]any{"campaigns": []string{"planprocu-2027"}})
+
+	// Marie needs a proxy; Jean volunteers; both vote at the same station.
+	requestID := s.signUpConfirmed("planprocu-2027", "requests", map[string]any{"given_names": "Marie Claire", "family_name": "DUPONT",
+		"birth_date": "1985-04-12", "email": "marie@example.fr", "phone": "0611111111", "nne": marie, "commune_code": "75056",
+		"polling_station": "75056_0001", "rounds": []int{1, 2}, "consent": true})
+	volunteerID := s.signUpConfirmed("planprocu-2027", "volunteers", map[string]any{"given_names": "Jean", "family_name": "MARTIN",
+		"birth_date": "1979-11-03", "email": "jean@example.fr", "phone": "0622222222", "nne": jean, "commune_code": "75056",
+		"polling_station": "75056_0001", "rounds": []int{1, 2}, "consent": true})
+
+	// Two runs at once: the database lets the pair be proposed once.
+	var wg sync.WaitGroup
+	runs := make([]response, 2)
+	for i := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runs[i] = s.do("POST", "/v1/campaigns/planprocu-2027/matching-runs", bo, map[string]any{"dry_run": false})
+		}()
+	}
+	wg.Wait()
+	proposed := 0
+	var matchID string
+	for _, r := range runs {
+		require.Equal(t, 200, r.Status, r.Raw)
+		for _, m := range r.Body["matches"].([]any) {
+			proposed++
+			matchID = m.(map[string]any)["id"].(string)
+			require.Equal(t, requestID, m.(map[string]any)["request_id"])
+			require.Equal(t, volunteerID, m.(map[string]any)["volunteer_id"])
+		}
+	}
+	require.Equal(t, 1, proposed, "one live match per person and round, whatever the timing")
+
+	// Back office: the list, then approval in bulk.
+	list := s.do("GET", "/v1/campaigns/planprocu-2027/matches?status=proposed&departement=75", bo, nil)
+	require.Equal(t, 200, list.Status, list.Raw)
+	require.Len(t, list.Body["items"], 1)
+	require.Equal(t, 404, s.do("GET", "/v1/matches/"+matchID, s.token(auth.RoleRequester, "someone-else", nil), nil).Status)
+	approval := s.do("POST", "/v1/campaigns/planprocu-2027/matches/approvals", bo, map[string]any{"ids": []string{matchID, "m-unknown"}, "outcome": "approved"})
+	require.Equal(t, 200, approval.Status, approval.Raw)
+	results := approval.Body["results"].([]any)
+	require.Equal(t, "awaiting_answer", results[0].(map[string]any)["status"])
+	require.NotEmpty(t, results[1].(map[string]any)["error"])
+
+	// Both answer from the offer email's link.
+	for _, addr := range []string{"marie@example.fr", "jean@example.fr"} {
+		offer := s.waitMails(addr, 2)[1]
+		require.Contains(t, offer.Subject, "mise en relation")
+		require.NotContains(t, offer.Text, "0611111111", "no contact details before both accept")
+		require.NotContains(t, offer.Text, "0622222222")
+		link := answerLink.FindString(offer.Text)
+		require.NotEmpty(t, link, offer.Text)
+		res := s.do("GET", strings.TrimPrefix(link, s.url), "", nil)
+		require.Equal(t, 200, res.Status, res.Raw)
+	}
+	got := s.do("GET", "/v1/matches/"+matchID, s.token(auth.RoleRequester, requestID, nil), nil)
+	require.Equal(t, "accepted", got.Body["status"], got.Raw)
+
+	// Contact details now, and the pre-filled Cerfa for the requester.
+	toMarie := s.waitMails("marie@example.fr", 3)[2]
+	require.Contains(t, toMarie.Text, "Jean MARTIN")
+	require.Contains(t, toMarie.Text, "0622222222")
+	pdf := toMarie.Attachments["cerfa-14952-procuration.pdf"]
+	require.True(t, strings.HasPrefix(string(pdf), "%PDF-"), "Cerfa attached")
+	require.Contains(t, string(pdf), "DUPONT")
+	toJean := s.waitMails("jean@example.fr", 3)[2]
+	require.Contains(t, toJean.Text, "Marie Claire DUPONT")
+	require.Contains(t, toJean.Text, "0611111111")
+
+	// Marie asks for the official procuration and links it; officer and town hall validate it.
+	created := s.create(s.grantor("fc-marie", marie), marie, "75056", jean, "1979-11-03")
+	require.Equal(t, 201, created.Status, created.Raw)
+	ref := created.Body["reference"].(string)
+	requester := s.token(auth.RoleRequester, requestID, nil)
+	require.Equal(t, 403, s.do("POST", "/v1/matches/"+matchID+"/procuration", s.token(auth.RoleVolunteer, volunteerID, nil), map[string]any{"reference": ref}).Status)
+	require.Equal(t, 422, s.do("POST", "/v1/matches/"+matchID+"/procuration", requester, map[string]any{"reference": "0000"}).Status)
+	linked := s.do("POST", "/v1/matches/"+matchID+"/procuration", requester, map[string]any{"reference": strings.ToLower(ref)})
+	require.Equal(t, 200, linked.Status, linked.Raw)
+	require.Equal(t, "procuration_linked", linked.Body["status"])
+	require.Equal(t, 200, s.do("POST", "/v1/procurations/"+ref+"/police-verification", s.police("opj-1"),
+		map[string]any{"outcome": "verified", "id_document": map[string]any{"kind": "cni", "number": "X1"}}).Status)
+	require.Equal(t, 200, s.do("POST", "/v1/procurations/"+ref+"/town-hall-decision", s.townHall("mairie-paris", "75056"),
+		map[string]any{"outcome": "validated"}).Status)
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		m, err := s.app.Store.Match(context.Background(), matchID)
+		require.NoError(c, err)
+		require.Equal(c, "completed", string(m.Status))
+	}, 30*time.Second, 100*time.Millisecond)
+	done := s.waitMails("jean@example.fr", 4)[3]
+	require.Contains(t, done.Subject, "validée")
+	require.Contains(t, done.Text, ref)
+
+	figures := s.do("GET", "/v1/campaigns/planprocu-2027/figures", bo, nil)
+	require.Equal(t, 200, figures.Status, figures.Raw)
+	require.EqualValues(t, 1, figures.Body["matches_by_status"].(map[string]any)["completed"])
+	require.EqualValues(t, 2, figures.Body["signups_by_departement"].(map[string]any)["75"])
+
+	// A completed match keeps its people's rounds: a new run proposes nothing.
+	again := s.do("POST", "/v1/campaigns/planprocu-2027/matching-runs", bo, map[string]any{"dry_run": true})
+	require.EqualValues(t, 0, again.Body["proposed"])
+}
