@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/procurations/procuration/activities"
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/matchrun"
 	"github.com/procurations/procuration/internal/store"
@@ -30,6 +31,9 @@ type campaignBody struct {
 	ElectionID         string `json:"election_id"`
 	Sender             string `json:"sender" doc:"the From of the campaign's emails" example:"Plan Procu <contact@planprocu.example>"`
 	BackOfficeApproval bool   `json:"back_office_approval"`
+	AnswerWindowHours  int    `json:"answer_window_hours,omitempty" minimum:"1" maximum:"720" default:"48" doc:"time both parties have to answer an offer"`
+	RetentionDays      int    `json:"retention_days,omitempty" minimum:"1" maximum:"365" default:"30" doc:"personal data is deleted this long after the election"`
+	MatchingEveryMin   int    `json:"matching_every_minutes,omitempty" minimum:"0" maximum:"10080" default:"60" doc:"scheduled matching runs; 0: on demand only"`
 }
 
 type campaignOutput struct {
@@ -128,10 +132,15 @@ func (h *handlers) createCampaign(ctx context.Context, in *struct{ Body campaign
 	if !campaignID.MatchString(b.ID) {
 		fe.add("body.id", "identifiant attendu : lettres minuscules, chiffres et tirets (2 à 63)", b.ID)
 	}
-	if _, err := h.Store.Election(ctx, b.ElectionID); errors.Is(err, store.ErrNotFound) {
+	election, err := h.Store.Election(ctx, b.ElectionID)
+	if errors.Is(err, store.ErrNotFound) {
 		fe.add("body.election_id", "élection inconnue", b.ElectionID)
 	} else if err != nil {
 		return nil, h.mapError(ctx, err, "")
+	}
+	_, electionEnd := matchrun.Bounds(election)
+	if err == nil && !electionEnd.After(h.Now()) {
+		fe.add("body.election_id", "cette élection est passée", b.ElectionID)
 	}
 	if addr, err := mail.ParseAddress(b.Sender); err != nil || addr.Address == "" {
 		fe.add("body.sender", "adresse d'expédition invalide", b.Sender)
@@ -147,10 +156,44 @@ func (h *handlers) createCampaign(ctx context.Context, in *struct{ Body campaign
 	if err != nil {
 		return nil, h.mapError(ctx, err, "")
 	}
+	if err := h.startCampaign(ctx, b, electionEnd); err != nil {
+		// No campaign without its workflows: undo, and let support retry.
+		_ = h.Store.DeleteNewCampaign(context.WithoutCancel(ctx), b.ID)
+		return nil, h.mapError(ctx, err, "")
+	}
 	_ = h.Store.Audit(ctx, store.Audit{ActorSub: c.Subject, ActorRole: c.Role, Action: "campaign.create", Details: map[string]any{"campaign": b.ID}})
 	out := &campaignOutput{}
 	out.Body.campaignBody, out.Body.CreatedAt = b, created.CreatedAt
 	return out, nil
+}
+
+// startCampaign stores the campaign's timing, starts the workflow that ends
+// it (scheduled runs stop at the election's end, personal data is deleted
+// after the retention period) and the schedule of its matching runs.
+func (h *handlers) startCampaign(ctx context.Context, b campaignBody, electionEnd time.Time) error {
+	window, retention, every := time.Duration(b.AnswerWindowHours)*time.Hour, time.Duration(b.RetentionDays)*24*time.Hour,
+		time.Duration(b.MatchingEveryMin)*time.Minute
+	if err := h.Store.SetCampaignTiming(ctx, b.ID, window, retention, every); err != nil {
+		return err
+	}
+	if _, err := h.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.CampaignWorkflowID(b.ID), TaskQueue: h.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		StaticSummary:            fmt.Sprintf("Campaign %s (%s)", b.ID, b.ElectionID),
+	}, workflows.CampaignWorkflow, workflows.CampaignLife{Campaign: b.ID, ElectionEnd: electionEnd, Retention: retention}); err != nil {
+		return err
+	}
+	if every <= 0 {
+		return nil
+	}
+	_, err := h.Temporal.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:      activities.MatchingScheduleID(b.ID),
+		Spec:    client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}, EndAt: electionEnd},
+		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
+		Action: &client.ScheduleWorkflowAction{ID: "matching-run-" + b.ID, Workflow: workflows.MatchingRunWorkflow, Args: []any{b.ID},
+			TaskQueue: h.TaskQueue},
+	})
+	return err
 }
 
 func (h *handlers) signUp(ctx context.Context, side string, in *signupInput) (*signupOutput, error) {

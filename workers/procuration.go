@@ -12,7 +12,8 @@ import (
 
 // Procurations is the worker for the official three-step flow.
 // It also runs the matching platforms' sign-up confirmations and matches.
-func Procurations(c client.Client, taskQueue string, a *activities.Procurations, s *activities.Signups, m *activities.Matches) worker.Worker {
+func Procurations(c client.Client, taskQueue string, a *activities.Procurations, s *activities.Signups, m *activities.Matches,
+	camp *activities.Campaigns) worker.Worker {
 	w := worker.New(c, taskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.Procuration, workflow.RegisterOptions{Name: workflows.ProcurationWorkflow})
 	w.RegisterWorkflowWithOptions(workflows.Signup, workflow.RegisterOptions{Name: workflows.SignupWorkflow})
@@ -20,5 +21,8 @@ func Procurations(c client.Client, taskQueue string, a *activities.Procurations,
 	w.RegisterWorkflowWithOptions(workflows.Match, workflow.RegisterOptions{Name: workflows.MatchWorkflow})
 	w.RegisterActivity(s)
 	w.RegisterActivity(m)
+	w.RegisterWorkflowWithOptions(workflows.Campaign, workflow.RegisterOptions{Name: workflows.CampaignWorkflow})
+	w.RegisterWorkflowWithOptions(workflows.MatchingRun, workflow.RegisterOptions{Name: workflows.MatchingRunWorkflow})
+	w.RegisterActivity(camp)
 	return w
 }

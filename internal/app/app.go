@@ -18,6 +18,7 @@ import (
 	"github.com/procurations/procuration/internal/db"
 	"github.com/procurations/procuration/internal/logging"
 	"github.com/procurations/procuration/internal/mail"
+	"github.com/procurations/procuration/internal/matchrun"
 	"github.com/procurations/procuration/internal/store"
 	"github.com/procurations/procuration/workers"
 )
@@ -89,5 +90,7 @@ func (a *App) Worker() (worker.Worker, error) {
 	return workers.Procurations(a.Temporal, a.Cfg.TaskQueue, &activities.Procurations{
 		Store: a.Store, Mailer: sender, TownHallFallback: a.Cfg.TownHallFallback, MailDomain: a.Cfg.MailDomain, Log: a.Log,
 	}, &activities.Signups{Store: a.Store, Mailer: sender, Issuer: issuer, PublicURL: a.Cfg.PublicURL, MailDomain: a.Cfg.MailDomain},
-		&activities.Matches{Store: a.Store, Mailer: sender, Issuer: issuer, PublicURL: a.Cfg.PublicURL, MailDomain: a.Cfg.MailDomain}), nil
+		&activities.Matches{Store: a.Store, Mailer: sender, Issuer: issuer, PublicURL: a.Cfg.PublicURL, MailDomain: a.Cfg.MailDomain},
+		&activities.Campaigns{Store: a.Store, Temporal: a.Temporal, Runner: &matchrun.Runner{Store: a.Store, Temporal: a.Temporal,
+			TaskQueue: a.Cfg.TaskQueue, DossierCheckEvery: a.Cfg.MatchDossierCheck}}), nil
 }

@@ -135,4 +135,18 @@ func TestMatchFromSignupToValidatedProcuration(t *testing.T) {
 	// A completed match keeps its people's rounds: a new run proposes nothing.
 	again := s.do("POST", "/v1/campaigns/planprocu-2027/matching-runs", bo, map[string]any{"dry_run": true})
 	require.EqualValues(t, 0, again.Body["proposed"])
+
+	// After the retention period (the campaign workflow's timer calls this).
+	purged, err := s.app.Store.PurgeCampaign(context.Background(), "planprocu-2027")
+	require.NoError(t, err)
+	require.Equal(t, 2, purged)
+	var left int
+	require.NoError(t, s.app.Pool.QueryRow(context.Background(), `SELECT count(*) FROM signups WHERE campaign_id = 'planprocu-2027'
+		AND (family_name <> '' OR email <> '' OR nne <> '')`).Scan(&left))
+	require.Zero(t, left, "no name, email or voter number left")
+	require.NoError(t, s.app.Pool.QueryRow(context.Background(), `SELECT count(*) FROM sent_emails
+		WHERE (key LIKE 'match/%' OR key LIKE 'signup/%') AND recipient <> ''`).Scan(&left))
+	require.Zero(t, left, "no recipient left in the campaign's email records")
+	figures = s.do("GET", "/v1/campaigns/planprocu-2027/figures", bo, nil)
+	require.EqualValues(t, 1, figures.Body["matches_by_status"].(map[string]any)["completed"], "figures survive")
 }

@@ -427,6 +427,13 @@ func TestSignupConfirmationAndDryRun(t *testing.T) {
 		"sender": "Plan Procu <contact@planprocu.example>", "back_office_approval": true}
 	require.Equal(t, 201, s.do("POST", "/v1/campaigns", support, campaign).Status)
 	require.Equal(t, 409, s.do("POST", "/v1/campaigns", support, campaign).Status)
+	// Its matching runs on a schedule, every hour by default, until the election ends.
+	schedule, err := s.app.Temporal.ScheduleClient().GetHandle(context.Background(), "matching-planprocu-2027").Describe(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, time.Hour, schedule.Schedule.Spec.Intervals[0].Every)
+	life, err := s.app.Temporal.DescribeWorkflowExecution(context.Background(), "campaign-planprocu-2027", "")
+	require.NoError(t, err)
+	require.Equal(t, "Campaign", life.WorkflowExecutionInfo.Type.Name)
 	require.Equal(t, 403, s.do("POST", "/v1/campaigns", s.police("opj-1"), campaign).Status)
 
 	person := func(given, family, birth, email, commune, station string, rounds []int) map[string]any {

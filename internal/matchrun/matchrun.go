@@ -98,7 +98,7 @@ func (r *Runner) Run(ctx context.Context, campaignID string, dryRun bool, now ti
 		}
 		return res, nil
 	}
-	firstRound, electionEnd := bounds(election)
+	firstRound, electionEnd := Bounds(election)
 	settings := match.DefaultSettings()
 	settings.RequireApproval, settings.AnswerWindow = campaign.BackOfficeApproval, campaign.AnswerWindow
 	if r.DossierCheckEvery > 0 {
@@ -143,8 +143,8 @@ func (r *Runner) startWorkflow(ctx context.Context, start match.Start, p Proposa
 	return err
 }
 
-// bounds are the start of the first round's day and the end of the last's.
-func bounds(e store.Election) (time.Time, time.Time) {
+// Bounds are the start of the first round's day and the end of the last's.
+func Bounds(e store.Election) (time.Time, time.Time) {
 	var first, last time.Time
 	for _, r := range e.Rounds {
 		d, err := time.ParseInLocation(time.DateOnly, r.Date, paris)

@@ -168,3 +168,41 @@ func (s *Store) MatchingPool(ctx context.Context, campaign string) ([]PoolMember
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[PoolMember])
 }
+
+// DeleteNewCampaign undoes a create whose workflows could not be started.
+func (s *Store) DeleteNewCampaign(ctx context.Context, id string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM campaigns c WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM signups s WHERE s.campaign_id = c.id)`, id)
+	return err
+}
+
+// SetCampaignTiming stores the campaign's answer window, retention and
+// matching rhythm.
+func (s *Store) SetCampaignTiming(ctx context.Context, id string, answerWindow, retention, matchingEvery time.Duration) error {
+	_, err := s.pool.Exec(ctx, `UPDATE campaigns SET answer_window = make_interval(secs => $2), retention = make_interval(secs => $3),
+		matching_every = make_interval(secs => $4) WHERE id = $1`, id, answerWindow.Seconds(), retention.Seconds(), matchingEvery.Seconds())
+	return err
+}
+
+// PurgeCampaign deletes the personal data of a campaign whose retention
+// period is over: sign-ups keep only their commune, rounds and status
+// (for the figures), email records lose their recipients.
+func (s *Store) PurgeCampaign(ctx context.Context, id string) (int, error) {
+	var n int
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE signups SET given_names = '', family_name = '', email = '', phone = '', nne = '',
+			polling_station = '', birth_date = '1900-01-01', person_key = 'deleted-' || id, status = 'deleted'
+			WHERE campaign_id = $1 AND status <> 'deleted'`, id)
+		if err != nil {
+			return err
+		}
+		n = int(tag.RowsAffected())
+		if _, err := tx.Exec(ctx, `UPDATE sent_emails e SET recipient = '' WHERE
+			EXISTS (SELECT 1 FROM signups s WHERE s.campaign_id = $1 AND e.key LIKE 'signup/' || s.id || '/%')
+			OR EXISTS (SELECT 1 FROM matches m WHERE m.campaign_id = $1 AND e.key LIKE 'match/' || m.id || '/%')`, id); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, Audit{ActorSub: "system", ActorRole: "system", Action: "campaign.purge",
+			Details: map[string]any{"campaign": id, "signups": n}})
+	})
+	return n, err
+}

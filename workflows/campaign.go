@@ -1,0 +1,68 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/procurations/procuration/activities"
+)
+
+const (
+	CampaignWorkflow    = "Campaign"
+	MatchingRunWorkflow = "MatchingRun"
+)
+
+// CampaignWorkflowID derives the workflow ID from the campaign's.
+func CampaignWorkflowID(id string) string { return "campaign-" + id }
+
+var campaignActs *activities.Campaigns
+
+// CampaignLife is the campaign workflow's input.
+type CampaignLife struct {
+	Campaign    string
+	ElectionEnd time.Time
+	Retention   time.Duration
+}
+
+// Campaign outlives its election by its retention period: at the end of the
+// election its scheduled runs stop, and when the retention period is over
+// its personal data is deleted. Durable timers, not a cron job: a worker
+// down at the time does the work when it comes back.
+func Campaign(ctx workflow.Context, in CampaignLife) (int, error) {
+	_ = workflow.UpsertTypedSearchAttributes(ctx, CampaignAttribute.ValueSet(in.Campaign))
+	purgeAt := in.ElectionEnd.Add(in.Retention)
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("campaign %s: runs until %s, personal data deleted on %s", in.Campaign,
+		in.ElectionEnd.UTC().Format(time.DateOnly), purgeAt.UTC().Format(time.DateOnly)))
+	if err := workflow.NewTimerWithOptions(ctx, in.ElectionEnd.Sub(workflow.Now(ctx)),
+		workflow.TimerOptions{Summary: "election end"}).Get(ctx, nil); err != nil {
+		return 0, err
+	}
+	if err := workflow.ExecuteActivity(activityContext(ctx, "stop the scheduled matching runs"), campaignActs.CloseCampaign, in.Campaign).
+		Get(ctx, nil); err != nil {
+		return 0, err
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("campaign %s: election over, personal data deleted on %s", in.Campaign,
+		purgeAt.UTC().Format(time.DateOnly)))
+	if err := workflow.NewTimerWithOptions(ctx, purgeAt.Sub(workflow.Now(ctx)),
+		workflow.TimerOptions{Summary: "end of the retention period"}).Get(ctx, nil); err != nil {
+		return 0, err
+	}
+	var purged int
+	err := workflow.ExecuteActivity(activityContext(ctx, "delete the personal data"), campaignActs.PurgeCampaign, in.Campaign).Get(ctx, &purged)
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("campaign %s: %d sign-ups' personal data deleted", in.Campaign, purged))
+	return purged, err
+}
+
+// MatchingRun is what the campaign's schedule starts.
+func MatchingRun(ctx workflow.Context, campaign string) (int, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 5 * time.Minute, Summary: "run the matching of " + campaign,
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3},
+	})
+	var proposed int
+	err := workflow.ExecuteActivity(ctx, campaignActs.RunMatching, campaign).Get(ctx, &proposed)
+	return proposed, err
+}

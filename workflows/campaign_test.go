@@ -1,0 +1,45 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+
+	"github.com/procurations/procuration/activities"
+)
+
+func TestCampaignStopsRunsThenDeletesPersonalData(t *testing.T) {
+	env := newEnv()
+	env.SetStartTime(t0)
+	env.RegisterActivity(&activities.Campaigns{})
+	var closedAt, purgedAt time.Duration
+	env.OnActivity(campaignActs.CloseCampaign, mock.Anything, "planprocu").Return(func(context.Context, string) error {
+		closedAt = env.Now().Sub(t0)
+		return nil
+	})
+	env.OnActivity(campaignActs.PurgeCampaign, mock.Anything, "planprocu").Return(func(context.Context, string) (int, error) {
+		purgedAt = env.Now().Sub(t0)
+		return 42, nil
+	})
+	env.ExecuteWorkflow(Campaign, CampaignLife{Campaign: "planprocu", ElectionEnd: t0.Add(40 * day), Retention: 30 * day})
+	require.NoError(t, env.GetWorkflowError())
+	var purged int
+	require.NoError(t, env.GetWorkflowResult(&purged))
+	require.Equal(t, 42, purged)
+	require.Equal(t, 40*day, closedAt, "scheduled runs stop with the election")
+	require.Equal(t, 70*day, purgedAt, "personal data deleted after the retention period")
+}
+
+func TestMatchingRunReportsWhatItProposed(t *testing.T) {
+	env := newEnv()
+	env.RegisterActivity(&activities.Campaigns{})
+	env.OnActivity(campaignActs.RunMatching, mock.Anything, "planprocu").Return(7, nil)
+	env.ExecuteWorkflow(MatchingRun, "planprocu")
+	require.NoError(t, env.GetWorkflowError())
+	var n int
+	require.NoError(t, env.GetWorkflowResult(&n))
+	require.Equal(t, 7, n)
+}
