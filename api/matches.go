@@ -309,3 +309,63 @@ func (h *handlers) updateMatch(ctx context.Context, m store.Match, name string, 
 func matchWrongStateError(s match.Status) error {
 	return huma.Error409Conflict("Action impossible : la mise en relation est au statut " + string(s) + ".")
 }
+
+// SignupView is a sign-up as the back office sees it.
+type SignupView struct {
+	ID             string    `json:"id"`
+	Status         string    `json:"status"`
+	GivenNames     string    `json:"given_names"`
+	FamilyName     string    `json:"family_name"`
+	BirthDate      string    `json:"birth_date" format:"date"`
+	Email          string    `json:"email"`
+	Phone          string    `json:"phone,omitempty"`
+	NNE            string    `json:"nne,omitempty"`
+	CommuneCode    string    `json:"commune_code"`
+	PollingStation string    `json:"polling_station,omitempty"`
+	Rounds         []int     `json:"rounds"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+type signupListInput struct {
+	Campaign    string `path:"campaign"`
+	Status      string `query:"status" enum:"unconfirmed,pool,withdrawn,deleted" required:"false"`
+	Commune     string `query:"commune"`
+	Departement string `query:"departement"`
+	Limit       int    `query:"limit" minimum:"1" maximum:"1000" default:"200"`
+}
+
+type signupListOutput struct {
+	Body struct {
+		Items []SignupView `json:"items"`
+	}
+}
+
+func (h *handlers) registerSignupLists(api huma.API) {
+	for _, side := range []string{store.SideRequest, store.SideVolunteer} {
+		huma.Register(api, huma.Operation{OperationID: "list-" + side + "s", Method: http.MethodGet,
+			Path: "/v1/campaigns/{campaign}/" + side + "s", Tags: []string{"Matching"}, Security: secured,
+			Summary: "A campaign's " + side + "s, by status, commune, département (back office)"},
+			func(ctx context.Context, in *signupListInput) (*signupListOutput, error) {
+				if _, err := h.campaignAgent(ctx, in.Campaign); err != nil {
+					return nil, err
+				}
+				items, err := h.Store.Signups(ctx, in.Campaign, store.SignupFilter{Side: side, Status: in.Status, Commune: in.Commune,
+					Departement: in.Departement, Limit: in.Limit})
+				if err != nil {
+					return nil, h.mapError(ctx, err, "")
+				}
+				out := &signupListOutput{}
+				out.Body.Items = []SignupView{}
+				for _, su := range items {
+					v := SignupView{ID: su.ID, Status: su.Status, GivenNames: su.GivenNames, FamilyName: su.FamilyName,
+						BirthDate: su.BirthDate.Format(time.DateOnly), Email: su.Email, Phone: su.Phone, NNE: su.NNE,
+						CommuneCode: su.CommuneCode, PollingStation: su.PollingStation, CreatedAt: su.CreatedAt}
+					for _, r := range su.Rounds {
+						v.Rounds = append(v.Rounds, int(r))
+					}
+					out.Body.Items = append(out.Body.Items, v)
+				}
+				return out, nil
+			})
+	}
+}

@@ -71,9 +71,9 @@ func (h *handlers) registerRegister(api huma.API) {
 
 	huma.Register(api, huma.Operation{
 		OperationID: "lookup-voter", Method: http.MethodPost, Path: "/v1/register/lookup", Tags: []string{"Register"},
-		Summary: "Find my voter number", Security: secured,
+		Summary: "Find my voter number (a grantor, or a matching platform's requester or volunteer)", Security: secured,
 	}, func(ctx context.Context, in *lookupInput) (*lookupOutput, error) {
-		if _, err := requireRole(ctx, auth.RoleGrantor); err != nil {
+		if _, err := requireRole(ctx, auth.RoleGrantor, auth.RoleRequester, auth.RoleVolunteer); err != nil {
 			return nil, err
 		}
 		birth, err := time.Parse(time.DateOnly, in.Body.BirthDate)

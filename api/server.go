@@ -72,6 +72,7 @@ func New(d Deps) (http.Handler, huma.API) {
 	h.registerProcurations(api)
 	h.registerMatching(api)
 	h.registerMatches(api)
+	h.registerSignupLists(api)
 	if d.Issuer != nil {
 		d.Issuer.Register(mux)
 	}

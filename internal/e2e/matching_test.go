@@ -68,6 +68,16 @@ func TestMatchFromSignupToValidatedProcuration(t *testing.T) {
 	require.Equal(t, 1, proposed, "one live match per person and round, whatever the timing")
 
 	// Back office: the list, then approval in bulk.
+	requests := s.do("GET", "/v1/campaigns/planprocu-2027/requests?status=pool&commune=75056", bo, nil)
+	require.Equal(t, 200, requests.Status, requests.Raw)
+	require.Len(t, requests.Body["items"], 1)
+	require.Equal(t, "DUPONT", requests.Body["items"].([]any)[0].(map[string]any)["family_name"])
+	require.Len(t, s.do("GET", "/v1/campaigns/planprocu-2027/volunteers?departement=69", bo, nil).Body["items"], 0)
+	require.Equal(t, 403, s.do("GET", "/v1/campaigns/planprocu-2027/volunteers", s.token(auth.RoleBackOffice, "bo-2", nil), nil).Status)
+	// "Find my voter number" from the requester's link token.
+	lookup := s.do("POST", "/v1/register/lookup", s.token(auth.RoleRequester, requestID, nil), map[string]any{"family_name": "Dupont",
+		"given_names": "Marie", "birth_date": "1985-04-12", "commune_code": "75056"})
+	require.Equal(t, marie, lookup.Body["nne"], lookup.Raw)
 	list := s.do("GET", "/v1/campaigns/planprocu-2027/matches?status=proposed&departement=75", bo, nil)
 	require.Equal(t, 200, list.Status, list.Raw)
 	require.Len(t, list.Body["items"], 1)

@@ -52,3 +52,37 @@ func TestFrenchDate(t *testing.T) {
 		t.Errorf("FrenchDate = %q", got)
 	}
 }
+
+func TestEveryMatchTemplateRenders(t *testing.T) {
+	at := time.Date(2027, 3, 1, 13, 5, 0, 0, time.UTC)
+	for _, volunteer := range []bool{false, true} {
+		d := MatchMail{Name: "Alice MOREAU", Campaign: "Plan Procu", Volunteer: volunteer, OtherFirstName: "Bruno", OtherCommune: "Paris",
+			Proximity: "même bureau de vote", Rounds: "Élection présidentielle 2027, 1er tour le 11 avril 2027", Deadline: at,
+			AcceptLink: "http://x/accept", DeclineLink: "http://x/decline", Reason: "l'autre personne a décliné la proposition",
+			Count: 2, Reference: "K7M2QX", Contact: &Contact{Name: "Bruno LAMBERT", Email: "bruno@example.fr", Phone: "0600000000"}}
+		for _, kind := range []string{"match_offer", "match_answer_reminder", "match_contacts", "match_link_reminder", "match_ended", "match_completed"} {
+			subject, text, html, err := Render(kind, d)
+			if err != nil {
+				t.Errorf("%s: %v", kind, err)
+				continue
+			}
+			if !strings.Contains(subject, "Plan Procu") || strings.Contains(text+html, "<no value>") {
+				t.Errorf("%s: %q", kind, subject)
+			}
+		}
+		_, offer, _, _ := Render("match_offer", d)
+		if strings.Contains(offer, "0600000000") || strings.Contains(offer, "LAMBERT") {
+			t.Error("an offer discloses contact details")
+		}
+	}
+}
+
+func TestPDF(t *testing.T) {
+	pdf := string(PDF([]Line{{Text: "Procuration (Cerfa n° 14952)", Bold: true}, {Text: "Prénoms : Éloïse"}}))
+	if !strings.HasPrefix(pdf, "%PDF-1.4") || !strings.HasSuffix(pdf, "%%EOF\n") {
+		t.Fatal("not a PDF")
+	}
+	if !strings.Contains(pdf, "\\(Cerfa n\xb0 14952\\)") || !strings.Contains(pdf, "Pr\xe9noms : \xc9lo\xefse") {
+		t.Error("text not escaped or not in WinAnsi")
+	}
+}

@@ -206,3 +206,25 @@ func (s *Store) PurgeCampaign(ctx context.Context, id string) (int, error) {
 	})
 	return n, err
 }
+
+// SignupFilter narrows a campaign's sign-ups for the back office.
+type SignupFilter struct {
+	Side        string
+	Status      string
+	Commune     string
+	Departement string
+	Limit       int
+}
+
+func (s *Store) Signups(ctx context.Context, campaign string, f SignupFilter) ([]Signup, error) {
+	rows, err := s.pool.Query(ctx, `SELECT s.id, s.campaign_id, s.side, s.given_names, s.family_name, s.birth_date, s.email, s.phone, s.nne,
+		s.commune_code, s.polling_station, s.rounds, s.status, s.created_at
+		FROM signups s JOIN communes c ON c.code = s.commune_code
+		WHERE s.campaign_id = $1 AND s.side = $2 AND ($3 = '' OR s.status = $3) AND ($4 = '' OR s.commune_code = $4)
+		AND ($5 = '' OR c.departement = $5) ORDER BY s.first_in_line DESC, s.created_at, s.id LIMIT $6`,
+		campaign, f.Side, f.Status, f.Commune, f.Departement, f.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Signup])
+}
