@@ -60,6 +60,11 @@ deploy/dev/temporal.sh "$temporal" "$data/temporal.db" "$TEMPORAL_PORT" "$TEMPOR
 pids+=($!)
 
 wait_port "Temporal" "$TEMPORAL_PORT" 120
+# A dev server whose data predates a new search attribute gets it here.
+for _ in $(seq 30); do
+  if TEMPORAL_CLI="$temporal" deploy/temporal/register-search-attributes.sh >/dev/null 2>&1; then break; fi
+  sleep 1
+done
 wait_port "MailDev" "$SMTP_PORT" 300
 
 echo "==> migrating and loading the demo data"
