@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/procurations/procuration/internal/auth"
@@ -112,19 +111,8 @@ func (a *Matches) SendMatchMail(ctx context.Context, m match.Mail) error {
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError("template", "Template", err)
 	}
-	messageID, err := a.Store.ClaimMail(ctx, m.Key, "", string(m.Kind), self.Email, subject, strings.ReplaceAll(m.Key, "/", ".")+"@"+a.MailDomain)
-	if errors.Is(err, store.ErrMailSent) {
-		activity.GetLogger(ctx).Info("email already sent", "key", m.Key)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if err := a.Mailer.Send(ctx, mail.Message{From: campaign.Sender, To: self.Email, Subject: subject, Text: text, HTML: html,
-		MessageID: messageID, Attachments: attachments}); err != nil {
-		return redactSMTP(err)
-	}
-	return a.Store.MarkMailSent(ctx, m.Key)
+	return sendOnce(ctx, a.Store, a.Mailer, a.MailDomain, m.Key, "", string(m.Kind),
+		mail.Message{From: campaign.Sender, To: self.Email, Subject: subject, Text: text, HTML: html, Attachments: attachments})
 }
 
 func (a *Matches) rounds(ctx context.Context, c store.Campaign, rounds []int16) (string, error) {

@@ -9,9 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
-	"go.uber.org/zap"
 
 	"github.com/procurations/procuration/internal/dossier"
 	"github.com/procurations/procuration/internal/mail"
@@ -27,7 +25,6 @@ type Procurations struct {
 	TownHallFallback string
 	// MailDomain ends the Message-IDs.
 	MailDomain string
-	Log        *zap.Logger
 }
 
 // RecordStep writes a step to the read model, history and audit trail.
@@ -48,9 +45,7 @@ func (a *Procurations) ReleaseProxySlot(ctx context.Context, reference string) e
 	return a.Store.ReleaseProxySlot(ctx, reference)
 }
 
-// SendMail renders and sends one email, once. The sent-mail record is
-// claimed before sending and marked after: a retry after a crash between the
-// two sends again with the same Message-ID, the only window left open.
+// SendMail renders and sends one email, once.
 func (a *Procurations) SendMail(ctx context.Context, m dossier.Mail) error {
 	p, err := a.Store.Procuration(ctx, m.Reference)
 	if err != nil {
@@ -74,32 +69,8 @@ func (a *Procurations) SendMail(ctx context.Context, m dossier.Mail) error {
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError("template", "Template", err)
 	}
-	messageID := fmt.Sprintf("%s@%s", strings.ReplaceAll(m.Key, "/", "."), a.MailDomain)
-	messageID, err = a.Store.ClaimMail(ctx, m.Key, m.Reference, string(m.Kind), to, subject, messageID)
-	if errors.Is(err, store.ErrMailSent) {
-		activity.GetLogger(ctx).Info("email already sent", "key", m.Key)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if err := a.Mailer.Send(ctx, mail.Message{To: to, Subject: subject, Text: text, HTML: html, MessageID: messageID}); err != nil {
-		// The key names the dossier and the kind, never a person; the error,
-		// which goes to logs and to the history, is stripped of addresses.
-		err = redactSMTP(err)
-		a.Log.Warn("email not sent, will retry", zap.String("key", m.Key), zap.Error(err))
-		return err
-	}
-	return a.Store.MarkMailSent(ctx, m.Key)
-}
-
-// redactSMTP drops the server's reply text, which may quote the recipient.
-func redactSMTP(err error) error {
-	msg := err.Error()
-	if i := strings.IndexByte(msg, '<'); i >= 0 {
-		msg = msg[:i] + "<redacted>"
-	}
-	return errors.New(msg)
+	return sendOnce(ctx, a.Store, a.Mailer, a.MailDomain, m.Key, m.Reference, string(m.Kind),
+		mail.Message{To: to, Subject: subject, Text: text, HTML: html})
 }
 
 func (a *Procurations) mailData(ctx context.Context, p store.Procuration, m dossier.Mail) (mail.Dossier, error) {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/procurations/procuration/internal/auth"
@@ -58,19 +57,6 @@ func (a *Signups) SendConfirmation(ctx context.Context, signupID string) error {
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError("template", "Template", err)
 	}
-	key := "signup/" + su.ID + "/confirmation"
-	messageID, err := a.Store.ClaimMail(ctx, key, "", "signup_confirmation", su.Email, subject,
-		strings.ReplaceAll(key, "/", ".")+"@"+a.MailDomain)
-	if errors.Is(err, store.ErrMailSent) {
-		activity.GetLogger(ctx).Info("email already sent", "key", key)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if err := a.Mailer.Send(ctx, mail.Message{From: campaign.Sender, To: su.Email, Subject: subject, Text: text, HTML: html,
-		MessageID: messageID}); err != nil {
-		return redactSMTP(err)
-	}
-	return a.Store.MarkMailSent(ctx, key)
+	return sendOnce(ctx, a.Store, a.Mailer, a.MailDomain, "signup/"+su.ID+"/confirmation", "", "signup_confirmation",
+		mail.Message{From: campaign.Sender, To: su.Email, Subject: subject, Text: text, HTML: html})
 }

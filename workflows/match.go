@@ -410,13 +410,7 @@ func (m *matchFlow) sendMails(ctx workflow.Context) error {
 // wait blocks until the status changes, an email is queued, or until passes.
 func (m *matchFlow) wait(ctx workflow.Context, until time.Time, summary string) (bool, error) {
 	status, queued := m.status, len(m.mails)
-	changed := func() bool { return m.status != status || len(m.mails) != queued }
-	d := until.Sub(workflow.Now(ctx))
-	if d <= 0 {
-		return !changed(), nil
-	}
-	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: d, TimerOptions: workflow.TimerOptions{Summary: summary}}, changed)
-	return !ok, err
+	return awaitUntil(ctx, until, summary, func() bool { return m.status != status || len(m.mails) != queued })
 }
 
 func (m *matchFlow) publish(ctx workflow.Context) {

@@ -168,7 +168,7 @@ func (p *procuration) awaitPolice(ctx workflow.Context) error {
 		if !next.Before(p.in.ValidUntil) {
 			next, kind, summary = p.in.ValidUntil, "", "expiry"
 		}
-		timedOut, err := p.wait(ctx, next.Sub(workflow.Now(ctx)), summary)
+		timedOut, err := p.wait(ctx, next, summary)
 		if err != nil || !timedOut {
 			return err
 		}
@@ -200,7 +200,7 @@ func (p *procuration) awaitTownHall(ctx workflow.Context) error {
 		if expiring {
 			next, summary = p.in.ValidUntil, "expiry"
 		}
-		timedOut, err := p.wait(ctx, next.Sub(workflow.Now(ctx)), summary)
+		timedOut, err := p.wait(ctx, next, summary)
 		if err != nil || !timedOut {
 			return err
 		}
@@ -220,26 +220,17 @@ func (p *procuration) awaitTownHall(ctx workflow.Context) error {
 // awaitEnd keeps a validated procuration alive until its validity ends or
 // the grantor cancels it.
 func (p *procuration) awaitEnd(ctx workflow.Context) error {
-	timedOut, err := p.wait(ctx, p.in.ValidUntil.Sub(workflow.Now(ctx)), "end of validity")
+	timedOut, err := p.wait(ctx, p.in.ValidUntil, "end of validity")
 	if err != nil || !timedOut {
 		return err
 	}
 	return p.expire(ctx)
 }
 
-// wait blocks until the status changes, an email is queued, or d passes.
-// It reports whether d passed with nothing happening.
-func (p *procuration) wait(ctx workflow.Context, d time.Duration, summary string) (bool, error) {
+// wait blocks until the status changes, an email is queued, or until passes.
+func (p *procuration) wait(ctx workflow.Context, until time.Time, summary string) (bool, error) {
 	status, queued := p.status, len(p.mails)
-	changed := func() bool { return p.status != status || len(p.mails) != queued }
-	if d <= 0 {
-		return !changed(), nil
-	}
-	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-		Timeout:      d,
-		TimerOptions: workflow.TimerOptions{Summary: summary},
-	}, changed)
-	return !ok, err
+	return awaitUntil(ctx, until, summary, func() bool { return p.status != status || len(p.mails) != queued })
 }
 
 func (p *procuration) reviewAutomatically(ctx workflow.Context) error {

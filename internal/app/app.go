@@ -88,7 +88,7 @@ func (a *App) Worker() (worker.Worker, error) {
 		return nil, err
 	}
 	return workers.Procurations(a.Temporal, a.Cfg.TaskQueue, &activities.Procurations{
-		Store: a.Store, Mailer: sender, TownHallFallback: a.Cfg.TownHallFallback, MailDomain: a.Cfg.MailDomain, Log: a.Log,
+		Store: a.Store, Mailer: sender, TownHallFallback: a.Cfg.TownHallFallback, MailDomain: a.Cfg.MailDomain,
 	}, &activities.Signups{Store: a.Store, Mailer: sender, Issuer: issuer, PublicURL: a.Cfg.PublicURL, MailDomain: a.Cfg.MailDomain},
 		&activities.Matches{Store: a.Store, Mailer: sender, Issuer: issuer, PublicURL: a.Cfg.PublicURL, MailDomain: a.Cfg.MailDomain},
 		&activities.Campaigns{Store: a.Store, Temporal: a.Temporal, Runner: &matchrun.Runner{Store: a.Store, Temporal: a.Temporal,
