@@ -160,3 +160,46 @@ func TestMatchFromSignupToValidatedProcuration(t *testing.T) {
 	figures = s.do("GET", "/v1/campaigns/planprocu-2027/figures", bo, nil)
 	require.EqualValues(t, 1, figures.Body["matches_by_status"].(map[string]any)["completed"], "figures survive")
 }
+
+// A volunteer declines: the pair is never proposed again, and the next run
+// offers the requester the next nearest volunteer.
+func TestDeclineThenNextRunOffersSomeoneElse(t *testing.T) {
+	s := newStack(t)
+	require.Equal(t, 201, s.do("POST", "/v1/campaigns", s.support(), map[string]any{"id": "lyon-2027", "name": "Lyon 2027",
+		"election_id": "presidentielle-2027", "sender": "Lyon <contact@lyon.example>", "back_office_approval": false,
+		"matching_every_minutes": 0}).Status)
+	person := func(given, family, birth, email, station string) map[string]any {
+		return map[string]any{"given_names": given, "family_name": family, "birth_date": birth, "email": email,
+			"commune_code": "69123", "polling_station": station, "rounds": []int{1}, "consent": true}
+	}
+	requestID := s.signUpConfirmed("lyon-2027", "requests", person("Camille", "ROBERT", "2001-09-15", "camille@example.fr", "69123_0001"))
+	near := s.signUpConfirmed("lyon-2027", "volunteers", person("Luc", "PETIT", "1968-01-21", "luc@example.fr", "69123_0001"))
+	far := s.signUpConfirmed("lyon-2027", "volunteers", person("Inès", "GARNIER", "1990-05-05", "ines@example.fr", "69123_0042"))
+	bo := s.token(auth.RoleBackOffice, "bo-lyon", map[string]any{"campaigns": []string{"lyon-2027"}})
+	run := func() map[string]any {
+		r := s.do("POST", "/v1/campaigns/lyon-2027/matching-runs", bo, map[string]any{"dry_run": false})
+		require.Equal(t, 200, r.Status, r.Raw)
+		require.Len(t, r.Body["matches"], 1, r.Raw)
+		return r.Body["matches"].([]any)[0].(map[string]any)
+	}
+	first := run()
+	require.Equal(t, near, first["volunteer_id"], "the same polling station first")
+	matchID := first["id"].(string)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		m, err := s.app.Store.Match(context.Background(), matchID)
+		require.NoError(c, err)
+		require.Equal(c, "awaiting_answer", string(m.Status))
+	}, 20*time.Second, 50*time.Millisecond)
+	require.Equal(t, 403, s.do("POST", "/v1/matches/"+matchID+"/answer", bo, map[string]any{"outcome": "declined"}).Status)
+	declined := s.do("POST", "/v1/matches/"+matchID+"/answer", s.token(auth.RoleVolunteer, near, nil), map[string]any{"outcome": "declined"})
+	require.Equal(t, 200, declined.Status, declined.Raw)
+	require.Equal(t, "declined", declined.Body["status"])
+	require.Equal(t, 409, s.do("POST", "/v1/matches/"+matchID+"/answer", s.token(auth.RoleRequester, requestID, nil),
+		map[string]any{"outcome": "accepted"}).Status, "a declined match takes no more answers")
+	told := s.waitMails("camille@example.fr", 3)[2]
+	require.Contains(t, told.Text, "décliné")
+
+	second := run()
+	require.Equal(t, far, second["volunteer_id"], "never the declined pair again")
+	require.EqualValues(t, 1, second["tier"])
+}
