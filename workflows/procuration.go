@@ -74,6 +74,9 @@ type procuration struct {
 	slotReserved    bool
 	mails           []dossier.Mail
 	mu              workflow.Mutex
+	// localSteps: the read model and cap activities run as local
+	// activities (version 1), saving a server round trip per portal action.
+	localSteps bool
 }
 
 // Procuration runs one dossier from submission to its end.
@@ -85,7 +88,11 @@ func Procuration(ctx workflow.Context, in dossier.Start) (dossier.Status, error)
 	return p.run(ctx)
 }
 
+const localStepsChange = "local-steps"
+
 func (p *procuration) setup(ctx workflow.Context) error {
+	// Dossiers started before version 1 replay with regular activities.
+	p.localSteps = workflow.GetVersion(ctx, localStepsChange, workflow.DefaultVersion, 1) >= 1
 	p.mu = workflow.NewMutex(ctx)
 	p.waitingSince = workflow.Now(ctx)
 	p.startedAt = p.waitingSince
@@ -242,8 +249,7 @@ func (p *procuration) reviewAutomatically(ctx workflow.Context) error {
 		return nil // cancelled while waiting for the lock
 	}
 	var slot dossier.SlotOutcome
-	if err := workflow.ExecuteActivity(activityContext(ctx, "check register and reserve the proxy's slot"),
-		acts.ReserveProxySlot, p.in.Reference).Get(ctx, &slot); err != nil {
+	if err := p.step(ctx, "check register and reserve the proxy's slot", acts.ReserveProxySlot, p.in.Reference).Get(ctx, &slot); err != nil {
 		return err
 	}
 	step := &dossier.TownHallStep{Outcome: dossier.TownHallValidated, Automatic: true}
@@ -352,8 +358,7 @@ func (p *procuration) decide(ctx workflow.Context, in dossier.TownHallDecision) 
 	status, mail := dossier.Invalidated, dossier.MailInvalidated
 	if in.Outcome == dossier.TownHallValidated {
 		var slot dossier.SlotOutcome
-		if err := workflow.ExecuteActivity(activityContext(ctx, "check register and reserve the proxy's slot"),
-			acts.ReserveProxySlot, p.in.Reference).Get(ctx, &slot); err != nil {
+		if err := p.step(ctx, "check register and reserve the proxy's slot", acts.ReserveProxySlot, p.in.Reference).Get(ctx, &slot); err != nil {
 			return "", err
 		}
 		if !slot.Reserved {
@@ -402,8 +407,7 @@ func (p *procuration) releaseSlot(ctx workflow.Context) error {
 	if p.status != dossier.Validated && p.status != dossier.AwaitingTownHall {
 		return nil
 	}
-	err := workflow.ExecuteActivity(activityContext(ctx, "release the proxy's slot"),
-		acts.ReleaseProxySlot, p.in.Reference).Get(ctx, nil)
+	err := p.step(ctx, "release the proxy's slot", acts.ReleaseProxySlot, p.in.Reference).Get(ctx, nil)
 	if err == nil {
 		p.slotReserved = false
 	}
@@ -418,8 +422,7 @@ func (p *procuration) record(ctx workflow.Context, status dossier.Status, actor 
 		Reference: p.in.Reference, Seq: p.seq + 1, Status: status, At: workflow.Now(ctx),
 		Actor: actor, Action: action, Police: police, TownHall: townHall,
 	}
-	if err := workflow.ExecuteActivity(activityContext(ctx, "record "+string(status)),
-		acts.RecordStep, step).Get(ctx, nil); err != nil {
+	if err := p.step(ctx, "record "+string(status), acts.RecordStep, step).Get(ctx, nil); err != nil {
 		return err
 	}
 	p.seq = step.Seq
@@ -428,6 +431,24 @@ func (p *procuration) record(ctx workflow.Context, status dossier.Status, actor 
 	p.remindersSent = 0
 	p.publish(ctx)
 	return nil
+}
+
+// step runs a short database activity: locally from version 1 on, retried
+// for as long as the database is away either way.
+func (p *procuration) step(ctx workflow.Context, summary string, activity any, args ...any) workflow.Future {
+	if !p.localSteps {
+		return workflow.ExecuteActivity(activityContext(ctx, summary), activity, args...)
+	}
+	return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: 30 * 24 * time.Hour,
+		Summary:                summary,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    100 * time.Millisecond,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	}), activity, args...)
 }
 
 func (p *procuration) queueMail(kind dossier.MailKind, count int) {
