@@ -30,7 +30,7 @@ type campaignBody struct {
 	Name               string `json:"name" minLength:"1"`
 	ElectionID         string `json:"election_id"`
 	Sender             string `json:"sender" doc:"the From of the campaign's emails" example:"Plan Procu <contact@planprocu.example>"`
-	BackOfficeApproval bool   `json:"back_office_approval"`
+	BackOfficeApproval bool   `json:"back_office_approval" required:"false" doc:"matches wait for a back office approval before the offer goes out"`
 	AnswerWindowHours  int    `json:"answer_window_hours,omitempty" minimum:"1" maximum:"720" default:"48" doc:"time both parties have to answer an offer"`
 	RetentionDays      int    `json:"retention_days,omitempty" minimum:"1" maximum:"365" default:"30" doc:"personal data is deleted this long after the election"`
 	MatchingEveryMin   int    `json:"matching_every_minutes,omitempty" minimum:"0" maximum:"10080" default:"60" doc:"scheduled matching runs; 0: on demand only"`

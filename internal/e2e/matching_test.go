@@ -203,3 +203,29 @@ func TestDeclineThenNextRunOffersSomeoneElse(t *testing.T) {
 	require.Equal(t, far, second["volunteer_id"], "never the declined pair again")
 	require.EqualValues(t, 1, second["tier"])
 }
+
+// A requester whose official dossier failed comes back first in line: ahead
+// of an earlier sign-up for the only volunteer around.
+func TestFirstInLineAfterAFailedDossier(t *testing.T) {
+	s := newStack(t)
+	require.Equal(t, 201, s.do("POST", "/v1/campaigns", s.support(), map[string]any{"id": "nice-2027", "name": "Nice 2027",
+		"election_id": "presidentielle-2027", "sender": "Nice <contact@nice.example>", "matching_every_minutes": 0}).Status)
+	person := func(given, email, birth string) map[string]any {
+		return map[string]any{"given_names": given, "family_name": "TEST", "birth_date": birth, "email": email,
+			"commune_code": "06088", "polling_station": "06088_0001", "rounds": []int{1}, "consent": true}
+	}
+	early := s.signUpConfirmed("nice-2027", "requests", person("Early", "early@example.fr", "1980-01-01"))
+	again := s.signUpConfirmed("nice-2027", "requests", person("Again", "again@example.fr", "1981-01-01"))
+	s.signUpConfirmed("nice-2027", "volunteers", person("Vol", "vol@example.fr", "1982-01-01"))
+	bo := s.token(auth.RoleBackOffice, "bo-nice", map[string]any{"campaigns": []string{"nice-2027"}})
+	dry := func() string {
+		r := s.do("POST", "/v1/campaigns/nice-2027/matching-runs", bo, map[string]any{"dry_run": true})
+		require.Equal(t, 200, r.Status, r.Raw)
+		return r.Body["matches"].([]any)[0].(map[string]any)["request_id"].(string)
+	}
+	require.Equal(t, early, dry(), "earlier sign-ups win ties")
+	// What the match workflow records when the linked dossier fails.
+	_, err := s.app.Pool.Exec(context.Background(), `UPDATE signups SET first_in_line = true WHERE id = $1`, again)
+	require.NoError(t, err)
+	require.Equal(t, again, dry(), "back first in line")
+}
