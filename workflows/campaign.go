@@ -59,7 +59,7 @@ func Campaign(ctx workflow.Context, in CampaignLife) (int, error) {
 // MatchingRun is what the campaign's schedule starts.
 func MatchingRun(ctx workflow.Context, campaign string) (int, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 5 * time.Minute, Summary: "run the matching of " + campaign,
+		StartToCloseTimeout: 30 * time.Minute, Summary: "run the matching of " + campaign,
 		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3},
 	})
 	var proposed int

@@ -9,6 +9,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -104,28 +107,65 @@ func (r *Runner) Run(ctx context.Context, campaignID string, dryRun bool, now ti
 	if r.DossierCheckEvery > 0 {
 		settings.DossierCheckEvery = r.DossierCheckEvery
 	}
-	for _, m := range solved.Matches {
-		p := Proposal{ID: newMatchID(), RequestID: m.Request, VolunteerID: m.Volunteer, Tier: m.Tier, Rounds: m.Rounds}
-		rounds := make([]int16, len(m.Rounds))
-		for i, round := range m.Rounds {
-			rounds[i] = int16(round)
-		}
-		err := r.Store.CreateMatch(ctx, store.NewMatch{ID: p.ID, CampaignID: campaignID, RequestID: p.RequestID, VolunteerID: p.VolunteerID,
-			Rounds: rounds, Tier: int16(p.Tier)}, now)
-		if errors.Is(err, store.ErrExists) {
-			continue // a concurrent run took one of them first
-		}
-		if err != nil {
-			return res, err
-		}
-		start := match.Start{MatchID: p.ID, Campaign: campaignID, Rounds: m.Rounds, FirstRound: firstRound, ElectionEnd: electionEnd,
-			Settings: settings}
-		if err := r.startWorkflow(ctx, start, p); err != nil {
-			return res, err
-		}
-		res.Proposals = append(res.Proposals, p)
+	// Each proposal is its own transaction and workflow start; several at a
+	// time, since a national run makes tens of thousands.
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+		work     = make(chan matching.Match)
+	)
+	for range parallelStarts {
+		wg.Go(func() {
+			for m := range work {
+				p, err := r.create(ctx, campaignID, m, now, match.Start{Campaign: campaignID, Rounds: m.Rounds, FirstRound: firstRound,
+					ElectionEnd: electionEnd, Settings: settings})
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				if err == nil && p != nil {
+					res.Proposals = append(res.Proposals, *p)
+				}
+				mu.Unlock()
+			}
+		})
 	}
-	return res, nil
+	for _, m := range solved.Matches {
+		work <- m
+	}
+	close(work)
+	wg.Wait()
+	slices.SortFunc(res.Proposals, func(a, b Proposal) int { return strings.Compare(a.RequestID, b.RequestID) })
+	return res, firstErr
+}
+
+const parallelStarts = 16
+
+// create stores one proposal and starts its workflow; nil when a concurrent
+// run took one of its people first.
+func (r *Runner) create(ctx context.Context, campaignID string, m matching.Match, now time.Time, start match.Start) (*Proposal, error) {
+	p := Proposal{ID: newMatchID(), RequestID: m.Request, VolunteerID: m.Volunteer, Tier: m.Tier, Rounds: m.Rounds}
+	rounds := make([]int16, len(m.Rounds))
+	for i, round := range m.Rounds {
+		rounds[i] = int16(round)
+	}
+	err := r.Store.CreateMatch(ctx, store.NewMatch{ID: p.ID, CampaignID: campaignID, RequestID: p.RequestID, VolunteerID: p.VolunteerID,
+		Rounds: rounds, Tier: int16(p.Tier)}, now)
+	if errors.Is(err, store.ErrExists) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	start.MatchID = p.ID
+	if err := r.startWorkflow(ctx, start, p); err != nil {
+		// No match without its workflow: free its people for the next run.
+		_ = r.Store.RecordMatchStep(context.WithoutCancel(ctx), match.Step{MatchID: p.ID, Seq: 2, Status: match.Cancelled, At: now,
+			Actor: match.System, Action: "start_failed", EndReason: "incident technique"})
+		return nil, err
+	}
+	return &p, nil
 }
 
 func (r *Runner) startWorkflow(ctx context.Context, start match.Start, p Proposal) error {
