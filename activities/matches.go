@@ -98,7 +98,7 @@ func (a *Matches) SendMatchMail(ctx context.Context, m match.Mail) error {
 		if err != nil {
 			return err
 		}
-		link := fmt.Sprintf("%s/v1/matches/%s/answer-link?token=%s&outcome=", a.PublicURL, url.PathEscape(mt.ID), url.QueryEscape(token))
+		link := fmt.Sprintf("%s/liens/reponse/%s?token=%s&outcome=", a.PublicURL, url.PathEscape(mt.ID), url.QueryEscape(token))
 		data.AcceptLink, data.DeclineLink = link+"accepted", link+"declined"
 	case match.MailContacts:
 		data.Contact = &mail.Contact{Name: strings.TrimSpace(peer.GivenNames + " " + peer.FamilyName), Email: peer.Email, Phone: peer.Phone,

@@ -51,7 +51,7 @@ func (a *Signups) SendConfirmation(ctx context.Context, signupID string) error {
 	}
 	data := mail.Signup{
 		Name: strings.TrimSpace(su.GivenNames + " " + su.FamilyName), Campaign: campaign.Name, Volunteer: su.Side == store.SideVolunteer,
-		Link: fmt.Sprintf("%s/v1/signups/%s/confirm?token=%s", a.PublicURL, url.PathEscape(su.ID), url.QueryEscape(token)),
+		Link: fmt.Sprintf("%s/liens/inscription/%s?token=%s", a.PublicURL, url.PathEscape(su.ID), url.QueryEscape(token)),
 	}
 	subject, text, html, err := mail.Render("signup_confirmation", data)
 	if err != nil {

@@ -127,8 +127,8 @@ func (h *handlers) registerMatches(api huma.API) {
 		Tags: tags, Summary: "Approve or reject a match (back office)", Security: secured, Errors: []int{401, 403, 404, 409}}, h.approve)
 	huma.Register(api, huma.Operation{OperationID: "answer-match", Method: http.MethodPost, Path: "/v1/matches/{id}/answer",
 		Tags: tags, Summary: "Accept or decline (the requester or the volunteer)", Security: secured, Errors: []int{401, 403, 404, 409}}, h.answer)
-	huma.Register(api, huma.Operation{OperationID: "answer-match-link", Method: http.MethodGet, Path: "/v1/matches/{id}/answer-link",
-		Tags: tags, Summary: "Accept or decline from the offer email's link (its token, no header)", Errors: []int{401, 404, 409}}, h.answerLink)
+	huma.Register(api, huma.Operation{OperationID: "answer-match-link", Method: http.MethodPost, Path: "/v1/matches/{id}/answer-link",
+		Tags: tags, Summary: "Accept or decline with the token of the offer email's link (no header)", Errors: []int{401, 404, 409}}, h.answerLink)
 	huma.Register(api, huma.Operation{OperationID: "link-procuration", Method: http.MethodPost, Path: "/v1/matches/{id}/procuration",
 		Tags: tags, Summary: "Link the official dossier (the requester)", Security: secured, Errors: []int{401, 403, 404, 409, 422}}, h.linkProcuration)
 }

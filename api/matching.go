@@ -113,8 +113,8 @@ func (h *handlers) registerMatching(api huma.API) {
 		}, func(ctx context.Context, in *signupInput) (*signupOutput, error) { return h.signUp(ctx, side, in) })
 	}
 	huma.Register(api, huma.Operation{
-		OperationID: "confirm-signup", Method: http.MethodGet, Path: "/v1/signups/{id}/confirm", Tags: tags,
-		Summary: "Confirm a sign-up's email: the link of the confirmation email", Errors: []int{401, 404},
+		OperationID: "confirm-signup", Method: http.MethodPost, Path: "/v1/signups/{id}/confirm", Tags: tags,
+		Summary: "Confirm a sign-up's email with the token of the confirmation email's link", Errors: []int{401, 404},
 	}, h.confirmSignup)
 	huma.Register(api, huma.Operation{
 		OperationID: "run-matching", Method: http.MethodPost, Path: "/v1/campaigns/{campaign}/matching-runs", Tags: tags,

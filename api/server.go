@@ -76,6 +76,7 @@ func New(d Deps) (http.Handler, huma.API) {
 	if d.Issuer != nil {
 		d.Issuer.Register(mux)
 	}
+	registerLinkPages(mux)
 	return withRecovery(d.Log, mux), api
 }
 

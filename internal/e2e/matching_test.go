@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"html"
 	"regexp"
 	"strings"
 	"sync"
@@ -14,7 +15,7 @@ import (
 	"github.com/procurations/procuration/internal/auth"
 )
 
-var answerLink = regexp.MustCompile(`http://\S+/v1/matches/\S+/answer-link\?token=\S+&outcome=accepted`)
+var answerLink = regexp.MustCompile(`http://\S+/liens/reponse/\S+\?token=\S+&outcome=accepted`)
 
 // signUpConfirmed signs a person up and opens their confirmation link.
 func (s *stack) signUpConfirmed(campaign, side string, person map[string]any) string {
@@ -24,8 +25,23 @@ func (s *stack) signUpConfirmed(campaign, side string, person map[string]any) st
 	id := res.Body["id"].(string)
 	mails := s.waitMails(person["email"].(string), 1)
 	link := confirmLink.FindString(mails[0].Text)
-	require.Equal(s.t, 200, s.do("GET", strings.TrimPrefix(link, s.url), "", nil).Status)
+	require.Equal(s.t, 200, s.followLink(link).Status)
 	return id
+}
+
+var formAction = regexp.MustCompile(`action="([^"]+)"`)
+
+// followLink does what a person does with an email's link: open the page,
+// which changes nothing (link scanners open it too), then press its button.
+func (s *stack) followLink(link string) response {
+	s.t.Helper()
+	require.NotEmpty(s.t, link)
+	page := s.do("GET", strings.TrimPrefix(link, s.url), "", nil)
+	require.Equal(s.t, 200, page.Status)
+	require.Contains(s.t, page.Header.Get("Content-Type"), "text/html")
+	m := formAction.FindStringSubmatch(page.Raw)
+	require.NotNil(s.t, m, page.Raw)
+	return s.do("POST", html.UnescapeString(m[1]), "", nil)
 }
 
 func TestMatchFromSignupToValidatedProcuration(t *testing.T) {
@@ -96,7 +112,17 @@ func TestMatchFromSignupToValidatedProcuration(t *testing.T) {
 		require.NotContains(t, offer.Text, "0622222222")
 		link := answerLink.FindString(offer.Text)
 		require.NotEmpty(t, link, offer.Text)
-		res := s.do("GET", strings.TrimPrefix(link, s.url), "", nil)
+		// Opening the page alone answers nothing.
+		page := s.do("GET", strings.TrimPrefix(link, s.url), "", nil)
+		require.Contains(t, page.Raw, "J&#39;accepte")
+		m, err := s.app.Store.Match(context.Background(), matchID)
+		require.NoError(t, err)
+		if addr == "marie@example.fr" {
+			require.Nil(t, m.RequestAnswer)
+		} else {
+			require.Nil(t, m.VolunteerAnswer)
+		}
+		res := s.followLink(link)
 		require.Equal(t, 200, res.Status, res.Raw)
 	}
 	got := s.do("GET", "/v1/matches/"+matchID, s.token(auth.RoleRequester, requestID, nil), nil)

@@ -418,7 +418,7 @@ func TestHistoriesHoldNoPersonalData(t *testing.T) {
 	}
 }
 
-var confirmLink = regexp.MustCompile(`http://\S+/v1/signups/\S+/confirm\?token=\S+`)
+var confirmLink = regexp.MustCompile(`http://\S+/liens/inscription/\S+\?token=\S+`)
 
 func TestSignupConfirmationAndDryRun(t *testing.T) {
 	s := newStack(t, "--signups-per-email=3")
@@ -482,9 +482,9 @@ func TestSignupConfirmationAndDryRun(t *testing.T) {
 		link := confirmLink.FindString(mails[0].Text)
 		require.NotEmpty(t, link, mails[0].Text)
 		require.Contains(t, link, id)
-		path := strings.TrimPrefix(link, s.url)
-		require.Equal(t, 401, s.do("GET", strings.Replace(path, id, aliceID+"x", 1), "", nil).Status, "a link for another sign-up")
-		confirmed := s.do("GET", path, "", nil)
+		token := link[strings.Index(link, "token=")+len("token="):]
+		require.Equal(t, 401, s.do("POST", "/v1/signups/"+aliceID+"x/confirm?token="+token, "", nil).Status, "a link for another sign-up")
+		confirmed := s.followLink(link)
 		require.Equal(t, 200, confirmed.Status, confirmed.Raw)
 		require.Equal(t, "pool", confirmed.Body["status"])
 	}
