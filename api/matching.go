@@ -34,6 +34,7 @@ type campaignBody struct {
 	AnswerWindowHours  int    `json:"answer_window_hours,omitempty" minimum:"1" maximum:"720" default:"48" doc:"time both parties have to answer an offer"`
 	RetentionDays      int    `json:"retention_days,omitempty" minimum:"1" maximum:"365" default:"30" doc:"personal data is deleted this long after the election"`
 	MatchingEveryMin   int    `json:"matching_every_minutes,omitempty" minimum:"0" maximum:"10080" default:"60" doc:"scheduled matching runs; 0: on demand only"`
+	LinkReminderDays   []int  `json:"link_reminder_days,omitempty" maxItems:"5" doc:"days after both accepted when the requester is reminded to link the dossier; default [2,5]"`
 }
 
 type campaignOutput struct {
@@ -145,6 +146,14 @@ func (h *handlers) createCampaign(ctx context.Context, in *struct{ Body campaign
 	if addr, err := mail.ParseAddress(b.Sender); err != nil || addr.Address == "" {
 		fe.add("body.sender", "adresse d'expédition invalide", b.Sender)
 	}
+	if b.LinkReminderDays == nil {
+		b.LinkReminderDays = []int{2, 5}
+	}
+	for i, d := range b.LinkReminderDays {
+		if d < 1 || d > 60 {
+			fe.add(fmt.Sprintf("body.link_reminder_days[%d]", i), "entre 1 et 60 jours", d)
+		}
+	}
 	if err := fe.err(); err != nil {
 		return nil, err
 	}
@@ -173,7 +182,11 @@ func (h *handlers) createCampaign(ctx context.Context, in *struct{ Body campaign
 func (h *handlers) startCampaign(ctx context.Context, b campaignBody, electionEnd time.Time) error {
 	window, retention, every := time.Duration(b.AnswerWindowHours)*time.Hour, time.Duration(b.RetentionDays)*24*time.Hour,
 		time.Duration(b.MatchingEveryMin)*time.Minute
-	if err := h.Store.SetCampaignTiming(ctx, b.ID, window, retention, every); err != nil {
+	days := make([]int32, len(b.LinkReminderDays))
+	for i, d := range b.LinkReminderDays {
+		days[i] = int32(d)
+	}
+	if err := h.Store.SetCampaignTiming(ctx, b.ID, window, retention, every, days); err != nil {
 		return err
 	}
 	if _, err := h.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{

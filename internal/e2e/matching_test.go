@@ -234,8 +234,16 @@ func TestDeclineThenNextRunOffersSomeoneElse(t *testing.T) {
 // of an earlier sign-up for the only volunteer around.
 func TestFirstInLineAfterAFailedDossier(t *testing.T) {
 	s := newStack(t)
+	bad := s.do("POST", "/v1/campaigns", s.support(), map[string]any{"id": "Nice!", "name": "Nice 2027",
+		"election_id": "presidentielle-2027", "sender": "not an address", "link_reminder_days": []int{2, 90}})
+	require.Equal(t, 422, bad.Status, bad.Raw)
+	require.ElementsMatch(t, []string{"body.id", "body.sender", "body.link_reminder_days[1]"}, fieldLocations(bad))
 	require.Equal(t, 201, s.do("POST", "/v1/campaigns", s.support(), map[string]any{"id": "nice-2027", "name": "Nice 2027",
-		"election_id": "presidentielle-2027", "sender": "Nice <contact@nice.example>", "matching_every_minutes": 0}).Status)
+		"election_id": "presidentielle-2027", "sender": "Nice <contact@nice.example>", "matching_every_minutes": 0,
+		"link_reminder_days": []int{1, 3, 7}}).Status)
+	c, err := s.app.Store.Campaign(context.Background(), "nice-2027")
+	require.NoError(t, err)
+	require.Equal(t, []int32{1, 3, 7}, c.LinkReminderDays)
 	person := func(given, email, birth string) map[string]any {
 		return map[string]any{"given_names": given, "family_name": "TEST", "birth_date": birth, "email": email,
 			"commune_code": "06088", "polling_station": "06088_0001", "rounds": []int{1}, "consent": true}
@@ -251,7 +259,7 @@ func TestFirstInLineAfterAFailedDossier(t *testing.T) {
 	}
 	require.Equal(t, early, dry(), "earlier sign-ups win ties")
 	// What the match workflow records when the linked dossier fails.
-	_, err := s.app.Pool.Exec(context.Background(), `UPDATE signups SET first_in_line = true WHERE id = $1`, again)
+	_, err = s.app.Pool.Exec(context.Background(), `UPDATE signups SET first_in_line = true WHERE id = $1`, again)
 	require.NoError(t, err)
 	require.Equal(t, again, dry(), "back first in line")
 }

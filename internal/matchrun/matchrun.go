@@ -104,6 +104,10 @@ func (r *Runner) Run(ctx context.Context, campaignID string, dryRun bool, now ti
 	firstRound, electionEnd := Bounds(election)
 	settings := match.DefaultSettings()
 	settings.RequireApproval, settings.AnswerWindow = campaign.BackOfficeApproval, campaign.AnswerWindow
+	settings.LinkReminders = nil
+	for _, d := range campaign.LinkReminderDays {
+		settings.LinkReminders = append(settings.LinkReminders, time.Duration(d)*24*time.Hour)
+	}
 	if r.DossierCheckEvery > 0 {
 		settings.DossierCheckEvery = r.DossierCheckEvery
 	}

@@ -21,6 +21,7 @@ type Campaign struct {
 	BackOfficeApproval bool
 	AnswerWindow       time.Duration
 	Retention          time.Duration
+	LinkReminderDays   []int32
 	CreatedAt          time.Time
 }
 
@@ -40,8 +41,9 @@ func (s *Store) Campaign(ctx context.Context, id string) (Campaign, error) {
 	var c Campaign
 	var window, retention int64
 	err := s.pool.QueryRow(ctx, `SELECT id, name, election_id, sender, back_office_approval,
-		extract(epoch FROM answer_window)::bigint, extract(epoch FROM retention)::bigint, created_at FROM campaigns WHERE id = $1`, id).
-		Scan(&c.ID, &c.Name, &c.ElectionID, &c.Sender, &c.BackOfficeApproval, &window, &retention, &c.CreatedAt)
+		extract(epoch FROM answer_window)::bigint, extract(epoch FROM retention)::bigint, link_reminder_days, created_at
+		FROM campaigns WHERE id = $1`, id).
+		Scan(&c.ID, &c.Name, &c.ElectionID, &c.Sender, &c.BackOfficeApproval, &window, &retention, &c.LinkReminderDays, &c.CreatedAt)
 	c.AnswerWindow, c.Retention = time.Duration(window)*time.Second, time.Duration(retention)*time.Second
 	return c, notFound(err, "campaign")
 }
@@ -175,11 +177,12 @@ func (s *Store) DeleteNewCampaign(ctx context.Context, id string) error {
 	return err
 }
 
-// SetCampaignTiming stores the campaign's answer window, retention and
-// matching rhythm.
-func (s *Store) SetCampaignTiming(ctx context.Context, id string, answerWindow, retention, matchingEvery time.Duration) error {
+// SetCampaignTiming stores the campaign's answer window, retention,
+// matching rhythm and link reminders.
+func (s *Store) SetCampaignTiming(ctx context.Context, id string, answerWindow, retention, matchingEvery time.Duration, linkReminderDays []int32) error {
 	_, err := s.pool.Exec(ctx, `UPDATE campaigns SET answer_window = make_interval(secs => $2), retention = make_interval(secs => $3),
-		matching_every = make_interval(secs => $4) WHERE id = $1`, id, answerWindow.Seconds(), retention.Seconds(), matchingEvery.Seconds())
+		matching_every = make_interval(secs => $4), link_reminder_days = $5 WHERE id = $1`,
+		id, answerWindow.Seconds(), retention.Seconds(), matchingEvery.Seconds(), linkReminderDays)
 	return err
 }
 
