@@ -54,23 +54,7 @@ func newMatchHarness(t *testing.T) *matchHarness {
 }
 
 func (h *matchHarness) at(d time.Duration, update string, arg any, wantErr string) {
-	h.env.RegisterDelayedCallback(func() {
-		h.env.UpdateWorkflow(update, "", &testsuite.TestUpdateCallback{
-			OnAccept: func() {},
-			OnReject: func(err error) {
-				if wantErr == "" {
-					h.t.Errorf("%s at %s rejected: %v", update, d, err)
-				} else {
-					require.ErrorContains(h.t, err, wantErr)
-				}
-			},
-			OnComplete: func(_ any, err error) {
-				if wantErr == "" {
-					require.NoError(h.t, err)
-				}
-			},
-		}, arg)
-	}, d)
+	updateAt(h.t, h.env, d, update, arg, wantErr)
 }
 
 func (h *matchHarness) run() match.Status {

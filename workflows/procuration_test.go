@@ -79,21 +79,27 @@ func newHarness(t *testing.T) *harness {
 
 // at schedules a portal action after d and checks whether it was accepted.
 func (h *harness) at(d time.Duration, update string, arg any, wantErr string) {
-	h.env.RegisterDelayedCallback(func() {
-		h.env.UpdateWorkflow(update, "", &testsuite.TestUpdateCallback{
+	updateAt(h.t, h.env, d, update, arg, wantErr)
+}
+
+// updateAt sends an update after d; wantErr empty means it must succeed,
+// otherwise be rejected or fail with that text.
+func updateAt(t *testing.T, env *testsuite.TestWorkflowEnvironment, d time.Duration, update string, arg any, wantErr string) {
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(update, "", &testsuite.TestUpdateCallback{
 			OnAccept: func() {},
 			OnReject: func(err error) {
 				if wantErr == "" {
-					h.t.Errorf("%s at %s rejected: %v", update, d, err)
+					t.Errorf("%s at %s rejected: %v", update, d, err)
 				} else {
-					require.ErrorContains(h.t, err, wantErr)
+					require.ErrorContains(t, err, wantErr)
 				}
 			},
 			OnComplete: func(_ any, err error) {
 				if wantErr == "" {
-					require.NoError(h.t, err, "%s at %s", update, d)
+					require.NoError(t, err, "%s at %s", update, d)
 				} else {
-					require.ErrorContains(h.t, err, wantErr)
+					require.ErrorContains(t, err, wantErr)
 				}
 			},
 		}, arg)
