@@ -31,11 +31,11 @@ func (a *Matches) RecordMatchStep(ctx context.Context, step match.Step) error {
 
 // DossierStatus reads a linked official dossier's status; "" if unknown yet.
 func (a *Matches) DossierStatus(ctx context.Context, reference string) (string, error) {
-	p, err := a.Store.Procuration(ctx, reference)
+	st, err := a.Store.ProcurationStatus(ctx, reference)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}
-	return string(p.Status), err
+	return string(st), err
 }
 
 var proximity = []string{"même bureau de vote", "même commune", "même intercommunalité", "même arrondissement", "même département"}
@@ -120,16 +120,8 @@ func (a *Matches) rounds(ctx context.Context, c store.Campaign, rounds []int16) 
 	if err != nil {
 		return "", err
 	}
-	var parts []string
-	for _, r := range e.Rounds {
-		for _, n := range rounds {
-			if int(n) == r.Number {
-				d, _ := time.Parse(time.DateOnly, r.Date)
-				parts = append(parts, fmt.Sprintf("%s tour le %s", map[int]string{1: "1er", 2: "2d"}[r.Number], mail.FrenchDate(d)))
-			}
-		}
-	}
-	return e.Name + ", " + strings.Join(parts, " et "), nil
+	text, _ := describeRounds(e, rounds)
+	return text, nil
 }
 
 // cerfa pre-fills the proxy form (Cerfa 14952) with what the platform knows.

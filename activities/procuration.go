@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,25 +114,31 @@ func (a *Procurations) scope(ctx context.Context, p store.Procuration) (string, 
 	if err != nil {
 		return "", time.Time{}, err
 	}
+	text, first := describeRounds(e, p.Rounds)
+	return text, first, nil
+}
+
+// describeRounds names an election and the covered rounds in French
+// ("Élection présidentielle 2027, 1er tour le 11 avril 2027 et 2d tour le
+// 25 avril 2027") and gives the first covered round's date.
+func describeRounds(e store.Election, rounds []int16) (string, time.Time) {
 	var (
 		parts []string
 		first time.Time
 	)
 	for _, r := range e.Rounds {
-		for _, n := range p.Rounds {
-			if int(n) != r.Number {
-				continue
-			}
-			date, _ := time.Parse(time.DateOnly, r.Date)
-			if first.IsZero() {
-				first = date
-			}
-			ordinal := "1er tour"
-			if r.Number == 2 {
-				ordinal = "2d tour"
-			}
-			parts = append(parts, fmt.Sprintf("%s le %s", ordinal, mail.FrenchDate(date)))
+		if !slices.Contains(rounds, int16(r.Number)) {
+			continue
 		}
+		date, _ := time.Parse(time.DateOnly, r.Date)
+		if first.IsZero() {
+			first = date
+		}
+		ordinal := "1er tour"
+		if r.Number == 2 {
+			ordinal = "2d tour"
+		}
+		parts = append(parts, fmt.Sprintf("%s le %s", ordinal, mail.FrenchDate(date)))
 	}
-	return fmt.Sprintf("%s, %s", e.Name, strings.Join(parts, " et ")), first, nil
+	return fmt.Sprintf("%s, %s", e.Name, strings.Join(parts, " et ")), first
 }

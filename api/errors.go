@@ -57,7 +57,7 @@ func (h *handlers) mapError(ctx context.Context, err error, status dossier.Statu
 	if errors.As(err, &statusErr) {
 		return err
 	}
-	if s, ok := isWrongState(err); ok {
+	if s, ok := workflows.IsWrongState(err); ok {
 		if s == "" {
 			s = status
 		}
@@ -86,8 +86,6 @@ func (h *handlers) mapError(ctx context.Context, err error, status dossier.Statu
 	h.Log.Error("request failed", zap.Error(err))
 	return huma.Error500InternalServerError("Erreur interne.")
 }
-
-func isWrongState(err error) (dossier.Status, bool) { return workflows.IsWrongState(err) }
 
 // unavailable recognises a dependency that is down or overloaded.
 func unavailable(err error) bool {

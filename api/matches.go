@@ -13,6 +13,7 @@ import (
 	"github.com/procurations/procuration/internal/match"
 	"github.com/procurations/procuration/internal/reference"
 	"github.com/procurations/procuration/internal/store"
+	"github.com/procurations/procuration/workflows"
 )
 
 // MatchView is the contract's Match.
@@ -290,7 +291,7 @@ func (h *handlers) updateMatch(ctx context.Context, m store.Match, name string, 
 		err = handle.Get(ctx, nil)
 	}
 	if err != nil {
-		if _, ok := isWrongState(err); ok {
+		if _, ok := workflows.IsWrongState(err); ok {
 			fresh, ferr := h.Store.Match(ctx, m.ID)
 			if ferr == nil {
 				m = fresh

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/calendar"
 	"github.com/procurations/procuration/internal/dossier"
 	"github.com/procurations/procuration/internal/reference"
 	"github.com/procurations/procuration/internal/store"
@@ -208,24 +209,6 @@ func (h *handlers) registerProcurations(api huma.API) {
 	}, h.list)
 }
 
-var paris = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		return time.FixedZone("CET", 3600)
-	}
-	return loc
-}()
-
-// endOfDay is the instant a day ends in metropolitan France, when a
-// procuration covering that day stops covering anything.
-func endOfDay(d time.Time) time.Time {
-	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, paris).AddDate(0, 0, 1)
-}
-
-func startOfDay(d time.Time) time.Time {
-	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, paris)
-}
-
 // scope is a validated validity: the dates the read model keeps and the
 // instants the workflow waits for.
 type scope struct {
@@ -243,7 +226,7 @@ func (h *handlers) create(ctx context.Context, in *createInput) (*procurationOut
 	}
 	b := &in.Body
 	var fe fieldErrors
-	now := h.Now().In(paris)
+	now := h.Now().In(calendar.Paris)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 
 	if !store.ValidNNE(b.Grantor.NNE) {
@@ -352,7 +335,7 @@ func (h *handlers) create(ctx context.Context, in *createInput) (*procurationOut
 
 func (h *handlers) startWorkflow(ctx context.Context, p store.Procuration, sc scope) error {
 	start := dossier.Start{
-		Reference: p.Reference, CommuneCode: p.GrantorCommuneCode, ValidUntil: endOfDay(sc.until).UTC(),
+		Reference: p.Reference, CommuneCode: p.GrantorCommuneCode, ValidUntil: calendar.EndOfDay(sc.until).UTC(),
 		FirstRound: sc.firstRound, DigitalIdentity: p.DigitalIdentity, Policy: h.Policy,
 	}
 	scopeText := fmt.Sprintf("until %s", sc.until.Format(time.DateOnly))
@@ -413,7 +396,7 @@ func (h *handlers) validity(ctx context.Context, v Validity, today time.Time, fe
 				return sc, nil
 			}
 			if sc.firstRound.IsZero() {
-				sc.firstRound = startOfDay(date).UTC()
+				sc.firstRound = calendar.StartOfDay(date).UTC()
 			}
 			sc.rounds = append(sc.rounds, int16(n))
 			sc.until = date
@@ -450,7 +433,7 @@ func (h *handlers) scopeOf(ctx context.Context, p store.Procuration) (scope, err
 		for _, r := range e.Rounds {
 			if r.Number == int(p.Rounds[0]) {
 				d, _ := time.Parse(time.DateOnly, r.Date)
-				sc.firstRound = startOfDay(d).UTC()
+				sc.firstRound = calendar.StartOfDay(d).UTC()
 			}
 		}
 	}

@@ -31,7 +31,6 @@ type Deps struct {
 	Now            func() time.Time
 	// DocsAssets is a folder holding the docs renderer; empty, /docs loads it from a CDN.
 	DocsAssets string
-	PublicURL  string
 	// MatchDossierCheck is how often a match reads its linked dossier.
 	MatchDossierCheck time.Duration
 	// Sign-ups accepted per hour from one client address, and for one email.

@@ -71,7 +71,6 @@ type procuration struct {
 	beforeRoundSent bool
 	startedAt       time.Time
 	seq             int
-	slotReserved    bool
 	mails           []dossier.Mail
 	mu              workflow.Mutex
 	// localSteps: the read model and cap activities run as local
@@ -258,7 +257,6 @@ func (p *procuration) reviewAutomatically(ctx workflow.Context) error {
 		step.Outcome, step.Reason = dossier.TownHallInvalidated, slot.Reason
 		status, mail = dossier.Invalidated, dossier.MailInvalidated
 	}
-	p.slotReserved = slot.Reserved
 	if err := p.record(ctx, status, dossier.SystemActor, "town_hall.automatic_review", nil, step); err != nil {
 		return err
 	}
@@ -364,7 +362,6 @@ func (p *procuration) decide(ctx workflow.Context, in dossier.TownHallDecision) 
 		if !slot.Reserved {
 			return "", temporal.NewApplicationError(slot.Reason, ErrCapReached)
 		}
-		p.slotReserved = true
 		status, mail = dossier.Validated, dossier.MailValidated
 	}
 	step := &dossier.TownHallStep{Outcome: in.Outcome, ReasonNote: in.ReasonNote}
@@ -407,11 +404,7 @@ func (p *procuration) releaseSlot(ctx workflow.Context) error {
 	if p.status != dossier.Validated && p.status != dossier.AwaitingTownHall {
 		return nil
 	}
-	err := p.step(ctx, "release the proxy's slot", acts.ReleaseProxySlot, p.in.Reference).Get(ctx, nil)
-	if err == nil {
-		p.slotReserved = false
-	}
-	return err
+	return p.step(ctx, "release the proxy's slot", acts.ReleaseProxySlot, p.in.Reference).Get(ctx, nil)
 }
 
 // record writes the step to the read model, then moves the workflow on.

@@ -34,7 +34,7 @@ func benchCmd(cfg *config.Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return (&bench.Lifecycle{APIURL: cfg.PublicURL, Temporal: tc, Namespace: cfg.TemporalNamespace, Issuer: issuer,
+			return (&bench.Lifecycle{APIURL: cfg.PublicURL, Temporal: tc, Issuer: issuer,
 				Dossiers: dossiers, Concurrency: concurrency, Out: os.Stdout}).Run(cmd.Context())
 		},
 	}

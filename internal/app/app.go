@@ -64,10 +64,9 @@ func (a *App) Handler() (http.Handler, error) {
 	verifier.TrustLinks(issuer.URL)
 	h, _ := api.New(api.Deps{
 		Store: a.Store, Temporal: a.Temporal, Issuer: issuer, TaskQueue: a.Cfg.TaskQueue, Policy: a.Cfg.Policy,
-		SignupsPerAddress: a.Cfg.SignupsPerAddress, SignupsPerEmail: a.Cfg.SignupsPerEmail, PublicURL: a.Cfg.PublicURL,
-		MatchDossierCheck: a.Cfg.MatchDossierCheck,
-		Verifier:          verifier,
-		FingerprintKey:    []byte(a.Cfg.FingerprintKey), Log: a.Log, DocsAssets: a.Cfg.DocsAssets,
+		SignupsPerAddress: a.Cfg.SignupsPerAddress, SignupsPerEmail: a.Cfg.SignupsPerEmail, MatchDossierCheck: a.Cfg.MatchDossierCheck,
+		Verifier:       verifier,
+		FingerprintKey: []byte(a.Cfg.FingerprintKey), Log: a.Log, DocsAssets: a.Cfg.DocsAssets,
 	})
 	return h, nil
 }

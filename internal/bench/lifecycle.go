@@ -30,7 +30,6 @@ import (
 type Lifecycle struct {
 	APIURL      string
 	Temporal    client.Client
-	Namespace   string
 	Issuer      *auth.Issuer
 	Dossiers    int
 	Concurrency int

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+
+	"github.com/procurations/procuration/internal/calendar"
 )
 
 // Config is the SMTP relay and the sender address.
@@ -114,16 +116,6 @@ var funcs = texttemplate.FuncMap{
 	"instant": FrenchInstant,
 }
 
-var paris = mustLocation("Europe/Paris")
-
-func mustLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.FixedZone("CET", 3600)
-	}
-	return loc
-}
-
 var months = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
 
 // FrenchDate writes "11 avril 2027".
@@ -137,7 +129,7 @@ func FrenchDate(t time.Time) string {
 
 // FrenchInstant writes "11 avril 2027 à 14 h 05", in Paris time.
 func FrenchInstant(t time.Time) string {
-	t = t.In(paris)
+	t = t.In(calendar.Paris)
 	return fmt.Sprintf("%s à %d h %02d", FrenchDate(t), t.Hour(), t.Minute())
 }
 

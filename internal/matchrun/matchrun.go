@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/procurations/procuration/internal/calendar"
 	"github.com/procurations/procuration/internal/match"
 	"github.com/procurations/procuration/internal/matching"
 	"github.com/procurations/procuration/internal/store"
@@ -46,14 +47,6 @@ type Result struct {
 	Proposals []Proposal
 	Unmatched int
 }
-
-var paris = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		return time.FixedZone("CET", 3600)
-	}
-	return loc
-}()
 
 // Run matches the campaign's pool. A dry run touches nothing.
 func (r *Runner) Run(ctx context.Context, campaignID string, dryRun bool, now time.Time) (Result, error) {
@@ -191,7 +184,7 @@ func (r *Runner) startWorkflow(ctx context.Context, start match.Start, p Proposa
 func Bounds(e store.Election) (time.Time, time.Time) {
 	var first, last time.Time
 	for _, r := range e.Rounds {
-		d, err := time.ParseInLocation(time.DateOnly, r.Date, paris)
+		d, err := time.Parse(time.DateOnly, r.Date)
 		if err != nil {
 			continue
 		}
@@ -202,7 +195,7 @@ func Bounds(e store.Election) (time.Time, time.Time) {
 			last = d
 		}
 	}
-	return first.UTC(), last.AddDate(0, 0, 1).UTC()
+	return calendar.StartOfDay(first).UTC(), calendar.EndOfDay(last).UTC()
 }
 
 func newMatchID() string {

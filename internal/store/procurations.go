@@ -192,6 +192,14 @@ func (s *Store) Procuration(ctx context.Context, reference string) (Procuration,
 	return p, err
 }
 
+// ProcurationStatus reads only a dossier's status, for the matches that
+// follow it.
+func (s *Store) ProcurationStatus(ctx context.Context, reference string) (dossier.Status, error) {
+	var st dossier.Status
+	err := s.pool.QueryRow(ctx, `SELECT status FROM procurations WHERE reference = $1`, reference).Scan(&st)
+	return st, notFound(err, "procuration")
+}
+
 // ListByCommune pages through a commune's dossiers, oldest first, by keyset
 // so that a page costs the same at the millionth dossier as at the first.
 // The cursor is opaque to portals.

@@ -292,16 +292,30 @@ func (s *Store) Elections(ctx context.Context) ([]Election, error) {
 }
 
 func (s *Store) Election(ctx context.Context, id string) (Election, error) {
-	all, err := s.Elections(ctx)
+	e := Election{ID: id}
+	rows, err := s.pool.Query(ctx, `SELECT e.name, r.number, r.date FROM elections e
+		JOIN election_rounds r ON r.election_id = e.id WHERE e.id = $1 ORDER BY r.number`, id)
 	if err != nil {
-		return Election{}, err
+		return e, err
 	}
-	for _, e := range all {
-		if e.ID == id {
-			return e, nil
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			number int
+			date   time.Time
+		)
+		if err := rows.Scan(&e.Name, &number, &date); err != nil {
+			return e, err
 		}
+		e.Rounds = append(e.Rounds, Round{Number: number, Date: date.Format(time.DateOnly)})
 	}
-	return Election{}, fmt.Errorf("election %s: %w", id, ErrNotFound)
+	if err := rows.Err(); err != nil {
+		return e, err
+	}
+	if len(e.Rounds) == 0 {
+		return e, fmt.Errorf("election %s: %w", id, ErrNotFound)
+	}
+	return e, nil
 }
 
 func (s *Store) UpsertElection(ctx context.Context, e Election) error {
