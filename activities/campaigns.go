@@ -3,6 +3,8 @@ package activities
 import (
 	"context"
 
+	"github.com/procurations/procuration/internal/campaign"
+
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
@@ -20,19 +22,16 @@ type Campaigns struct {
 	Temporal client.Client
 }
 
-// MatchingScheduleID names the schedule that runs a campaign's matching.
-func MatchingScheduleID(campaign string) string { return "matching-" + campaign }
-
 // RunMatching is the scheduled run. A retry after a partial run proposes
 // nothing twice: the matches it made hold their people's rounds.
-func (a *Campaigns) RunMatching(ctx context.Context, campaign string) (int, error) {
-	res, err := a.Runner.Run(ctx, campaign, false, activity.GetInfo(ctx).StartedTime)
+func (a *Campaigns) RunMatching(ctx context.Context, id string) (int, error) {
+	res, err := a.Runner.Run(ctx, id, false, activity.GetInfo(ctx).StartedTime)
 	return len(res.Proposals), err
 }
 
 // CloseCampaign stops the scheduled runs once the election is over.
-func (a *Campaigns) CloseCampaign(ctx context.Context, campaign string) error {
-	err := a.Temporal.ScheduleClient().GetHandle(ctx, MatchingScheduleID(campaign)).Delete(ctx)
+func (a *Campaigns) CloseCampaign(ctx context.Context, id string) error {
+	err := a.Temporal.ScheduleClient().GetHandle(ctx, campaign.ScheduleID(id)).Delete(ctx)
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
 		return nil
@@ -41,6 +40,6 @@ func (a *Campaigns) CloseCampaign(ctx context.Context, campaign string) error {
 }
 
 // PurgeCampaign deletes the campaign's personal data.
-func (a *Campaigns) PurgeCampaign(ctx context.Context, campaign string) (int, error) {
-	return a.Store.PurgeCampaign(ctx, campaign)
+func (a *Campaigns) PurgeCampaign(ctx context.Context, id string) (int, error) {
+	return a.Store.PurgeCampaign(ctx, id)
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/procurations/procuration/internal/dossier"
 	"github.com/procurations/procuration/internal/store"
-	"github.com/procurations/procuration/workflows"
 )
 
 func init() {
@@ -57,14 +56,14 @@ func (h *handlers) mapError(ctx context.Context, err error, status dossier.Statu
 	if errors.As(err, &statusErr) {
 		return err
 	}
-	if s, ok := workflows.IsWrongState(err); ok {
+	if s, ok := dossier.IsWrongState(err); ok {
 		if s == "" {
 			s = status
 		}
 		return wrongStateError(s)
 	}
 	var app *temporal.ApplicationError
-	if errors.As(err, &app) && app.Type() == workflows.ErrCapReached {
+	if errors.As(err, &app) && app.Type() == dossier.ErrCapReached {
 		return huma.Error409Conflict("Validation impossible : " + app.Message() + ".")
 	}
 	var notFound *serviceerror.NotFound

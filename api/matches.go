@@ -13,7 +13,6 @@ import (
 	"github.com/procurations/procuration/internal/match"
 	"github.com/procurations/procuration/internal/reference"
 	"github.com/procurations/procuration/internal/store"
-	"github.com/procurations/procuration/workflows"
 )
 
 // MatchView is the contract's Match.
@@ -201,7 +200,7 @@ func (h *handlers) approve(ctx context.Context, in *approvalInput) (*matchOutput
 	if err != nil {
 		return nil, err
 	}
-	return h.updateMatch(ctx, m, "approval", match.Approval{Actor: match.Actor{Sub: c.Subject, Role: c.Role}, Outcome: in.Body.Outcome})
+	return h.updateMatch(ctx, m, match.UpdateApproval, match.Approval{Actor: match.Actor{Sub: c.Subject, Role: c.Role}, Outcome: in.Body.Outcome})
 }
 
 func (h *handlers) bulkApprove(ctx context.Context, in *bulkApprovalInput) (*bulkApprovalOutput, error) {
@@ -218,7 +217,7 @@ func (h *handlers) bulkApprove(ctx context.Context, in *bulkApprovalInput) (*bul
 		}
 		if err == nil {
 			var res *matchOutput
-			res, err = h.updateMatch(ctx, m, "approval", match.Approval{Actor: match.Actor{Sub: c.Subject, Role: c.Role}, Outcome: in.Body.Outcome})
+			res, err = h.updateMatch(ctx, m, match.UpdateApproval, match.Approval{Actor: match.Actor{Sub: c.Subject, Role: c.Role}, Outcome: in.Body.Outcome})
 			if err == nil {
 				r.Status = res.Body.Status
 			}
@@ -258,7 +257,7 @@ func (h *handlers) answerAs(ctx context.Context, c auth.Claims, id, outcome stri
 	if err != nil {
 		return nil, err
 	}
-	return h.updateMatch(ctx, m, "answer", match.Answer{Actor: match.Actor{Sub: c.Subject, Role: c.Role}, Party: party, Outcome: outcome})
+	return h.updateMatch(ctx, m, match.UpdateAnswer, match.Answer{Actor: match.Actor{Sub: c.Subject, Role: c.Role}, Party: party, Outcome: outcome})
 }
 
 func (h *handlers) linkProcuration(ctx context.Context, in *linkInput) (*matchOutput, error) {
@@ -276,7 +275,7 @@ func (h *handlers) linkProcuration(ctx context.Context, in *linkInput) (*matchOu
 		fe.add("body.reference", "référence de dossier attendue : 6 caractères", in.Body.Reference)
 		return nil, fe.err()
 	}
-	return h.updateMatch(ctx, m, "procuration", match.Link{Actor: match.Actor{Sub: c.Subject, Role: c.Role}, Reference: ref})
+	return h.updateMatch(ctx, m, match.UpdateLink, match.Link{Actor: match.Actor{Sub: c.Subject, Role: c.Role}, Reference: ref})
 }
 
 func (h *handlers) updateMatch(ctx context.Context, m store.Match, name string, arg any) (*matchOutput, error) {
@@ -291,7 +290,7 @@ func (h *handlers) updateMatch(ctx context.Context, m store.Match, name string, 
 		err = handle.Get(ctx, nil)
 	}
 	if err != nil {
-		if _, ok := workflows.IsWrongState(err); ok {
+		if _, ok := match.IsWrongState(err); ok {
 			fresh, ferr := h.Store.Match(ctx, m.ID)
 			if ferr == nil {
 				m = fresh

@@ -13,16 +13,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/procurations/procuration/internal/campaign"
+	"github.com/procurations/procuration/internal/signup"
+
 	"github.com/danielgtaylor/huma/v2"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
-	"github.com/procurations/procuration/activities"
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/matchrun"
 	"github.com/procurations/procuration/internal/store"
-	"github.com/procurations/procuration/workflows"
 )
 
 type campaignBody struct {
@@ -190,20 +191,20 @@ func (h *handlers) startCampaign(ctx context.Context, b campaignBody, electionEn
 		return err
 	}
 	if _, err := h.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.CampaignWorkflowID(b.ID), TaskQueue: h.TaskQueue,
+		ID: campaign.LifeWorkflowID(b.ID), TaskQueue: h.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		StaticSummary:            fmt.Sprintf("Campaign %s (%s)", b.ID, b.ElectionID),
-	}, workflows.CampaignWorkflow, workflows.CampaignLife{Campaign: b.ID, ElectionEnd: electionEnd, Retention: retention}); err != nil {
+	}, campaign.LifeWorkflowName, campaign.Life{Campaign: b.ID, ElectionEnd: electionEnd, Retention: retention}); err != nil {
 		return err
 	}
 	if every <= 0 {
 		return nil
 	}
 	_, err := h.Temporal.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:      activities.MatchingScheduleID(b.ID),
+		ID:      campaign.ScheduleID(b.ID),
 		Spec:    client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}, EndAt: electionEnd},
 		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
-		Action: &client.ScheduleWorkflowAction{ID: "matching-run-" + b.ID, Workflow: workflows.MatchingRunWorkflow, Args: []any{b.ID},
+		Action: &client.ScheduleWorkflowAction{ID: campaign.RunWorkflowID(b.ID), Workflow: campaign.RunWorkflowName, Args: []any{b.ID},
 			TaskQueue: h.TaskQueue},
 	})
 	return err
@@ -286,11 +287,11 @@ func (h *handlers) signUp(ctx context.Context, side string, in *signupInput) (*s
 		// The confirmation email goes out through a workflow, so it is not
 		// lost if the mail server is away; signing up again resends nothing new.
 		_, err := h.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: workflows.SignupWorkflowID(su.ID), TaskQueue: h.TaskQueue,
+			ID: signup.WorkflowID(su.ID), TaskQueue: h.TaskQueue,
 			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 			StaticSummary:            fmt.Sprintf("Sign-up %s (%s), campaign %s", su.ID, side, campaign.ID),
-		}, workflows.SignupWorkflow, su.ID)
+		}, signup.WorkflowName, su.ID)
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if err != nil && !errors.As(err, &started) {
 			return nil, h.mapError(ctx, err, "")

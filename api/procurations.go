@@ -24,7 +24,6 @@ import (
 	"github.com/procurations/procuration/internal/dossier"
 	"github.com/procurations/procuration/internal/reference"
 	"github.com/procurations/procuration/internal/store"
-	"github.com/procurations/procuration/workflows"
 )
 
 // Procuration is the contract's view of a dossier.
@@ -343,7 +342,7 @@ func (h *handlers) startWorkflow(ctx context.Context, p store.Procuration, sc sc
 		scopeText = fmt.Sprintf("election %s, rounds %v", *sc.electionID, sc.rounds)
 	}
 	_, err := h.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.ProcurationWorkflowID(p.Reference),
+		ID:                       dossier.WorkflowID(p.Reference),
 		TaskQueue:                h.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -351,7 +350,7 @@ func (h *handlers) startWorkflow(ctx context.Context, p store.Procuration, sc sc
 		StaticDetails: fmt.Sprintf("Dossier **%s**: grantor registered in commune %s; %s; town hall review %s; identity %s.",
 			p.Reference, p.GrantorCommuneCode, scopeText, h.Policy.Review, map[bool]string{true: "France Identité", false: "police visit"}[p.DigitalIdentity]),
 		TypedSearchAttributes: searchAttributes(p.GrantorCommuneCode, start.ValidUntil),
-	}, workflows.ProcurationWorkflow, start)
+	}, dossier.WorkflowName, start)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return nil // a retried create whose dossier already ended
@@ -506,7 +505,7 @@ func (h *handlers) cancel(ctx context.Context, in *referencePath) (*procurationO
 	if p.Status.Final() {
 		return nil, wrongStateError(p.Status)
 	}
-	return h.update(ctx, p, workflows.UpdateCancel, dossier.Cancellation{Actor: actor(c)})
+	return h.update(ctx, p, dossier.UpdateCancel, dossier.Cancellation{Actor: actor(c)})
 }
 
 func (h *handlers) verify(ctx context.Context, in *verificationInput) (*procurationOutput, error) {
@@ -536,7 +535,7 @@ func (h *handlers) verify(ctx context.Context, in *verificationInput) (*procurat
 	if err != nil {
 		return nil, h.mapError(ctx, err, "")
 	}
-	return h.update(ctx, p, workflows.UpdatePoliceVerification, dossier.PoliceVerification{
+	return h.update(ctx, p, dossier.UpdatePoliceVerification, dossier.PoliceVerification{
 		Actor: actor(c), Outcome: in.Body.Outcome, Rank: c.Rank, Unit: c.Unit, ReasonNote: note,
 		IDDocumentKind:        strings.ToLower(strings.TrimSpace(in.Body.IDDocument.Kind)),
 		IDDocumentFingerprint: h.fingerprint(in.Body.IDDocument.Kind, in.Body.IDDocument.Number),
@@ -576,7 +575,7 @@ func (h *handlers) decide(ctx context.Context, in *decisionInput) (*procurationO
 	if err != nil {
 		return nil, h.mapError(ctx, err, "")
 	}
-	return h.update(ctx, p, workflows.UpdateTownHallDecision, dossier.TownHallDecision{
+	return h.update(ctx, p, dossier.UpdateTownHallDecision, dossier.TownHallDecision{
 		Actor: actor(c), Outcome: in.Body.Outcome, ReasonNote: note,
 	})
 }
@@ -590,7 +589,7 @@ func (h *handlers) update(ctx context.Context, p store.Procuration, name string,
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
 	handle, err := h.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   workflows.ProcurationWorkflowID(p.Reference),
+		WorkflowID:   dossier.WorkflowID(p.Reference),
 		UpdateName:   name,
 		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,

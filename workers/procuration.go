@@ -6,6 +6,11 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/procurations/procuration/internal/campaign"
+	"github.com/procurations/procuration/internal/dossier"
+	"github.com/procurations/procuration/internal/match"
+	"github.com/procurations/procuration/internal/signup"
+
 	"github.com/procurations/procuration/activities"
 	"github.com/procurations/procuration/workflows"
 )
@@ -15,14 +20,14 @@ import (
 func Procurations(c client.Client, taskQueue string, a *activities.Procurations, s *activities.Signups, m *activities.Matches,
 	camp *activities.Campaigns) worker.Worker {
 	w := worker.New(c, taskQueue, worker.Options{})
-	w.RegisterWorkflowWithOptions(workflows.Procuration, workflow.RegisterOptions{Name: workflows.ProcurationWorkflow})
-	w.RegisterWorkflowWithOptions(workflows.Signup, workflow.RegisterOptions{Name: workflows.SignupWorkflow})
+	w.RegisterWorkflowWithOptions(workflows.Procuration, workflow.RegisterOptions{Name: dossier.WorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Signup, workflow.RegisterOptions{Name: signup.WorkflowName})
 	w.RegisterActivity(a)
-	w.RegisterWorkflowWithOptions(workflows.Match, workflow.RegisterOptions{Name: workflows.MatchWorkflow})
+	w.RegisterWorkflowWithOptions(workflows.Match, workflow.RegisterOptions{Name: match.WorkflowName})
 	w.RegisterActivity(s)
 	w.RegisterActivity(m)
-	w.RegisterWorkflowWithOptions(workflows.Campaign, workflow.RegisterOptions{Name: workflows.CampaignWorkflow})
-	w.RegisterWorkflowWithOptions(workflows.MatchingRun, workflow.RegisterOptions{Name: workflows.MatchingRunWorkflow})
+	w.RegisterWorkflowWithOptions(workflows.Campaign, workflow.RegisterOptions{Name: campaign.LifeWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.MatchingRun, workflow.RegisterOptions{Name: campaign.RunWorkflowName})
 	w.RegisterActivity(camp)
 	return w
 }

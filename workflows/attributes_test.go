@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/procurations/procuration/internal/searchattrs"
+
 	"go.temporal.io/api/enums/v1"
 )
 
@@ -26,7 +28,7 @@ func TestDeployListsTheSearchAttributes(t *testing.T) {
 		enums.INDEXED_VALUE_TYPE_KEYWORD: "Keyword", enums.INDEXED_VALUE_TYPE_DATETIME: "Datetime", enums.INDEXED_VALUE_TYPE_INT: "Int",
 	}
 	var used []string
-	for key := range SearchAttributes().GetUntypedValues() {
+	for key := range searchattrs.All().GetUntypedValues() {
 		used = append(used, key.GetName()+" "+names[key.GetValueType()])
 	}
 	sort.Strings(deployed)

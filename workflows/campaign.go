@@ -8,31 +8,17 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/procurations/procuration/activities"
+	"github.com/procurations/procuration/internal/campaign"
 )
-
-const (
-	CampaignWorkflow    = "Campaign"
-	MatchingRunWorkflow = "MatchingRun"
-)
-
-// CampaignWorkflowID derives the workflow ID from the campaign's.
-func CampaignWorkflowID(id string) string { return "campaign-" + id }
 
 var campaignActs *activities.Campaigns
-
-// CampaignLife is the campaign workflow's input.
-type CampaignLife struct {
-	Campaign    string
-	ElectionEnd time.Time
-	Retention   time.Duration
-}
 
 // Campaign outlives its election by its retention period: at the end of the
 // election its scheduled runs stop, and when the retention period is over
 // its personal data is deleted. Durable timers, not a cron job: a worker
 // down at the time does the work when it comes back.
-func Campaign(ctx workflow.Context, in CampaignLife) (int, error) {
-	_ = workflow.UpsertTypedSearchAttributes(ctx, CampaignAttribute.ValueSet(in.Campaign))
+func Campaign(ctx workflow.Context, in campaign.Life) (int, error) {
+	_ = workflow.UpsertTypedSearchAttributes(ctx, campaign.Attribute.ValueSet(in.Campaign))
 	purgeAt := in.ElectionEnd.Add(in.Retention)
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("campaign %s: runs until %s, personal data deleted on %s", in.Campaign,
 		in.ElectionEnd.UTC().Format(time.DateOnly), purgeAt.UTC().Format(time.DateOnly)))

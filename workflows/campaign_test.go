@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/procurations/procuration/internal/campaign"
+
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 
@@ -24,7 +26,7 @@ func TestCampaignStopsRunsThenDeletesPersonalData(t *testing.T) {
 		purgedAt = env.Now().Sub(t0)
 		return 42, nil
 	})
-	env.ExecuteWorkflow(Campaign, CampaignLife{Campaign: "planprocu", ElectionEnd: t0.Add(40 * day), Retention: 30 * day})
+	env.ExecuteWorkflow(Campaign, campaign.Life{Campaign: "planprocu", ElectionEnd: t0.Add(40 * day), Retention: 30 * day})
 	require.NoError(t, env.GetWorkflowError())
 	var purged int
 	require.NoError(t, env.GetWorkflowResult(&purged))

@@ -6,28 +6,12 @@ import (
 	"slices"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/procurations/procuration/activities"
+	"github.com/procurations/procuration/internal/campaign"
 	"github.com/procurations/procuration/internal/match"
 )
-
-const (
-	MatchWorkflow = match.WorkflowName
-
-	UpdateApproval = "approval"
-	UpdateAnswer   = "answer"
-	UpdateLink     = "procuration"
-)
-
-var (
-	MatchStatusAttribute = temporal.NewSearchAttributeKeyKeyword("MatchStatus")
-	CampaignAttribute    = temporal.NewSearchAttributeKeyKeyword("CampaignId")
-)
-
-// MatchWorkflowID derives the workflow ID from the match's.
-func MatchWorkflowID(id string) string { return match.WorkflowID(id) }
 
 var matchActs *activities.Matches
 
@@ -57,19 +41,24 @@ func Match(ctx workflow.Context, in match.Start) (match.Status, error) {
 func (m *matchFlow) setup(ctx workflow.Context) error {
 	m.mu = workflow.NewMutex(ctx)
 	m.since = workflow.Now(ctx)
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (match.Status, error) { return m.status, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, match.QueryStatus, func() (match.Status, error) { return m.status, nil }); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApproval, m.approve, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, match.UpdateApproval, m.approve, workflow.UpdateHandlerOptions{
 		Validator: m.validateApproval, Description: "back office: approved or rejected"}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAnswer, m.answer, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, match.UpdateAnswer, m.answer, workflow.UpdateHandlerOptions{
 		Validator: m.validateAnswer, Description: "requester or volunteer: accepted or declined"}); err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateLink, m.link, workflow.UpdateHandlerOptions{
-		Validator: m.validateLink, Description: "requester: the official dossier's reference"})
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, match.UpdateLink, m.link, workflow.UpdateHandlerOptions{
+		Validator: m.validateLink, Description: "requester: the official dossier's reference"}); err != nil {
+		return err
+	}
+	// The update's name before it was renamed, for histories that used it.
+	return workflow.SetUpdateHandlerWithOptions(ctx, "procuration", m.link, workflow.UpdateHandlerOptions{
+		Validator: m.validateLink, Description: "former name of " + match.UpdateLink})
 }
 
 func (m *matchFlow) run(ctx workflow.Context) (match.Status, error) {
@@ -368,9 +357,7 @@ func otherParty(p string) string {
 	return match.Requester
 }
 
-func matchWrongState(s match.Status) error {
-	return temporal.NewApplicationError(fmt.Sprintf("the match is %s", s), ErrWrongState, string(s))
-}
+func matchWrongState(s match.Status) error { return match.WrongState(s) }
 
 // record writes the step; the caller holds the mutex.
 func (m *matchFlow) record(ctx workflow.Context, step match.Step) error {
@@ -414,7 +401,7 @@ func (m *matchFlow) wait(ctx workflow.Context, until time.Time, summary string) 
 }
 
 func (m *matchFlow) publish(ctx workflow.Context) {
-	_ = workflow.UpsertTypedSearchAttributes(ctx, MatchStatusAttribute.ValueSet(string(m.status)), CampaignAttribute.ValueSet(m.in.Campaign))
+	_ = workflow.UpsertTypedSearchAttributes(ctx, match.StatusAttribute.ValueSet(string(m.status)), campaign.Attribute.ValueSet(m.in.Campaign))
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** (campaign %s): %s since %s", m.in.MatchID, m.in.Campaign, m.status,
 		m.since.UTC().Format("2006-01-02 15:04 MST")))
 }

@@ -84,11 +84,11 @@ var (
 func TestMatchAcceptedLinkedCompleted(t *testing.T) {
 	h := newMatchHarness(t)
 	h.dossier = []string{"awaiting_police", "awaiting_town_hall", "validated"}
-	h.at(time.Hour, UpdateAnswer, requesterAccepts, "")
-	h.at(2*time.Hour, UpdateAnswer, requesterAccepts, "awaiting_answer")
-	h.at(3*time.Hour, UpdateAnswer, volunteerAccepts, "")
-	h.at(4*time.Hour, UpdateLink, match.Link{Reference: "not-a-ref"}, "reference")
-	h.at(day, UpdateLink, linkDossier, "")
+	h.at(time.Hour, match.UpdateAnswer, requesterAccepts, "")
+	h.at(2*time.Hour, match.UpdateAnswer, requesterAccepts, "awaiting_answer")
+	h.at(3*time.Hour, match.UpdateAnswer, volunteerAccepts, "")
+	h.at(4*time.Hour, match.UpdateLink, match.Link{Reference: "not-a-ref"}, "reference")
+	h.at(day, match.UpdateLink, linkDossier, "")
 	require.Equal(t, match.Completed, h.run())
 	require.Equal(t, []string{"match_offer:requester", "match_offer:volunteer", "match_contacts:requester", "match_contacts:volunteer",
 		"match_completed:requester", "match_completed:volunteer"}, h.sent(), "both answered before half-time: no reminder")
@@ -100,7 +100,7 @@ func TestMatchAcceptedLinkedCompleted(t *testing.T) {
 
 func TestMatchDeclineFreesTheOther(t *testing.T) {
 	h := newMatchHarness(t)
-	h.at(time.Hour, UpdateAnswer, volunteerDeclines, "")
+	h.at(time.Hour, match.UpdateAnswer, volunteerDeclines, "")
 	require.Equal(t, match.Declined, h.run())
 	last := h.steps[len(h.steps)-1]
 	require.True(t, last.DeclinedPair)
@@ -109,7 +109,7 @@ func TestMatchDeclineFreesTheOther(t *testing.T) {
 
 func TestMatchDeadline(t *testing.T) {
 	h := newMatchHarness(t)
-	h.at(time.Hour, UpdateAnswer, requesterAccepts, "")
+	h.at(time.Hour, match.UpdateAnswer, requesterAccepts, "")
 	require.Equal(t, match.Expired, h.run())
 	last := h.steps[len(h.steps)-1]
 	require.Equal(t, []string{match.Volunteer}, last.Withdraw, "the one who did not answer leaves the pool")
@@ -132,8 +132,8 @@ func TestMatchDeadlineEndsThreeDaysBeforeTheRound(t *testing.T) {
 func TestMatchApprovalRejected(t *testing.T) {
 	h := newMatchHarness(t)
 	h.in.Settings.RequireApproval = true
-	h.at(time.Hour, UpdateAnswer, requesterAccepts, "proposed")
-	h.at(2*time.Hour, UpdateApproval, match.Approval{Outcome: "rejected"}, "")
+	h.at(time.Hour, match.UpdateAnswer, requesterAccepts, "proposed")
+	h.at(2*time.Hour, match.UpdateApproval, match.Approval{Outcome: "rejected"}, "")
 	require.Equal(t, match.Rejected, h.run())
 	require.Equal(t, []string{"match_ended:requester", "match_ended:volunteer"}, h.sent(), "no offer went out")
 }
@@ -141,8 +141,8 @@ func TestMatchApprovalRejected(t *testing.T) {
 func TestMatchApprovedThenOffered(t *testing.T) {
 	h := newMatchHarness(t)
 	h.in.Settings.RequireApproval = true
-	h.at(day, UpdateApproval, match.Approval{Outcome: "approved"}, "")
-	h.at(day+time.Hour, UpdateAnswer, volunteerDeclines, "")
+	h.at(day, match.UpdateApproval, match.Approval{Outcome: "approved"}, "")
+	h.at(day+time.Hour, match.UpdateAnswer, volunteerDeclines, "")
 	require.Equal(t, match.Declined, h.run())
 	require.Equal(t, day, h.mailAt[0], "offer sent on approval")
 }
@@ -150,9 +150,9 @@ func TestMatchApprovedThenOffered(t *testing.T) {
 func TestMatchDossierInvalidatedPutsRequesterFirstInLine(t *testing.T) {
 	h := newMatchHarness(t)
 	h.dossier = []string{"awaiting_town_hall", "invalidated"}
-	h.at(time.Hour, UpdateAnswer, requesterAccepts, "")
-	h.at(2*time.Hour, UpdateAnswer, volunteerAccepts, "")
-	h.at(3*time.Hour, UpdateLink, linkDossier, "")
+	h.at(time.Hour, match.UpdateAnswer, requesterAccepts, "")
+	h.at(2*time.Hour, match.UpdateAnswer, volunteerAccepts, "")
+	h.at(3*time.Hour, match.UpdateLink, linkDossier, "")
 	require.Equal(t, match.Cancelled, h.run())
 	last := h.steps[len(h.steps)-1]
 	require.True(t, last.FirstInLine)
@@ -162,8 +162,8 @@ func TestMatchDossierInvalidatedPutsRequesterFirstInLine(t *testing.T) {
 
 func TestMatchLinkRemindersThenElectionEnd(t *testing.T) {
 	h := newMatchHarness(t)
-	h.at(time.Hour, UpdateAnswer, requesterAccepts, "")
-	h.at(2*time.Hour, UpdateAnswer, volunteerAccepts, "")
+	h.at(time.Hour, match.UpdateAnswer, requesterAccepts, "")
+	h.at(2*time.Hour, match.UpdateAnswer, volunteerAccepts, "")
 	require.Equal(t, match.Cancelled, h.run())
 	var reminders []time.Duration
 	for i, m := range h.mails {

@@ -2,7 +2,6 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -13,54 +12,8 @@ import (
 	"github.com/procurations/procuration/internal/dossier"
 )
 
-const (
-	ProcurationWorkflow = "Procuration"
-
-	UpdatePoliceVerification = "police-verification"
-	UpdateTownHallDecision   = "town-hall-decision"
-	UpdateCancel             = "cancel"
-	QueryStatus              = "status"
-)
-
-// Search attributes support staff filter on. None carries personal data.
-var (
-	StatusAttribute       = temporal.NewSearchAttributeKeyKeyword("ProcurationStatus")
-	CommuneAttribute      = temporal.NewSearchAttributeKeyKeyword("CommuneCode")
-	WaitingSinceAttribute = temporal.NewSearchAttributeKeyTime("WaitingSince")
-	ValidUntilAttribute   = temporal.NewSearchAttributeKeyTime("ValidUntil")
-	RemindersAttribute    = temporal.NewSearchAttributeKeyInt64("RemindersSent")
-)
-
-// SearchAttributes lists the keys a namespace must have registered.
-func SearchAttributes() temporal.SearchAttributes {
-	return temporal.NewSearchAttributes(
-		StatusAttribute.ValueSet(""),
-		CommuneAttribute.ValueSet(""),
-		WaitingSinceAttribute.ValueSet(time.Time{}),
-		ValidUntilAttribute.ValueSet(time.Time{}),
-		RemindersAttribute.ValueSet(0),
-		MatchStatusAttribute.ValueSet(""),
-		CampaignAttribute.ValueSet(""),
-	)
-}
-
-// ProcurationWorkflowID derives the workflow ID from the dossier reference,
-// so a portal holding a reference reaches the workflow without a lookup.
-func ProcurationWorkflowID(reference string) string { return "procuration-" + reference }
-
-// ErrCapReached is the update failure a town hall gets when the proxy
-// holder already holds what L73 allows; the API answers 409 with it.
-const ErrCapReached = "CapReached"
-
-// ErrWrongState is the type of a rejected update; the API answers 409.
-const ErrWrongState = "WrongState"
-
 // ProcurationState is what the status query returns.
-type ProcurationState struct {
-	Status        dossier.Status
-	WaitingSince  time.Time
-	RemindersSent int
-}
+type ProcurationState = dossier.State
 
 type procuration struct {
 	in            dossier.Start
@@ -95,20 +48,20 @@ func (p *procuration) setup(ctx workflow.Context) error {
 	p.mu = workflow.NewMutex(ctx)
 	p.waitingSince = workflow.Now(ctx)
 	p.startedAt = p.waitingSince
-	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryStatus, func() (ProcurationState, error) {
+	if err := workflow.SetQueryHandlerWithOptions(ctx, dossier.QueryStatus, func() (ProcurationState, error) {
 		return ProcurationState{Status: p.status, WaitingSince: p.waitingSince, RemindersSent: p.remindersSent}, nil
 	}, workflow.QueryHandlerOptions{Description: "status, waiting since, reminders sent"}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdatePoliceVerification, p.verify,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, dossier.UpdatePoliceVerification, p.verify,
 		workflow.UpdateHandlerOptions{Validator: p.validateVerification, Description: "police or gendarmerie: identity verified or refused"}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateTownHallDecision, p.decide,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, dossier.UpdateTownHallDecision, p.decide,
 		workflow.UpdateHandlerOptions{Validator: p.validateDecision, Description: "town hall: validated (takes a cap slot) or invalidated"}); err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, p.cancel,
+	return workflow.SetUpdateHandlerWithOptions(ctx, dossier.UpdateCancel, p.cancel,
 		workflow.UpdateHandlerOptions{Validator: p.validateCancel, Description: "grantor: cancel, at any time"})
 }
 
@@ -334,7 +287,7 @@ func (p *procuration) verify(ctx workflow.Context, in dossier.PoliceVerification
 
 func (p *procuration) validateDecision(in dossier.TownHallDecision) error {
 	if p.in.Policy.Review != dossier.ReviewManual {
-		return temporal.NewApplicationError("town hall review is automatic in this deployment", ErrWrongState, string(p.status))
+		return temporal.NewApplicationError("town hall review is automatic in this deployment", dossier.ErrWrongState, string(p.status))
 	}
 	if p.status != dossier.AwaitingTownHall {
 		return wrongState(p.status)
@@ -360,7 +313,7 @@ func (p *procuration) decide(ctx workflow.Context, in dossier.TownHallDecision) 
 			return "", err
 		}
 		if !slot.Reserved {
-			return "", temporal.NewApplicationError(slot.Reason, ErrCapReached)
+			return "", temporal.NewApplicationError(slot.Reason, dossier.ErrCapReached)
 		}
 		status, mail = dossier.Validated, dossier.MailValidated
 	}
@@ -468,11 +421,11 @@ func (p *procuration) sendMails(ctx workflow.Context) error {
 // publish refreshes what support staff see in the Web UI.
 func (p *procuration) publish(ctx workflow.Context) {
 	_ = workflow.UpsertTypedSearchAttributes(ctx,
-		StatusAttribute.ValueSet(string(p.status)),
-		CommuneAttribute.ValueSet(p.in.CommuneCode),
-		WaitingSinceAttribute.ValueSet(p.waitingSince),
-		ValidUntilAttribute.ValueSet(p.in.ValidUntil),
-		RemindersAttribute.ValueSet(int64(p.remindersSent)),
+		dossier.StatusAttribute.ValueSet(string(p.status)),
+		dossier.CommuneAttribute.ValueSet(p.in.CommuneCode),
+		dossier.WaitingSinceAttribute.ValueSet(p.waitingSince),
+		dossier.ValidUntilAttribute.ValueSet(p.in.ValidUntil),
+		dossier.RemindersAttribute.ValueSet(int64(p.remindersSent)),
 	)
 	workflow.SetCurrentDetails(ctx, p.details())
 }
@@ -503,22 +456,7 @@ func plural(n int) string {
 	return "s"
 }
 
-func wrongState(s dossier.Status) error {
-	return temporal.NewApplicationError(fmt.Sprintf("the dossier is %s", s), ErrWrongState, string(s))
-}
-
-// IsWrongState tells the API which update failures mean 409.
-func IsWrongState(err error) (dossier.Status, bool) {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) && app.Type() == ErrWrongState {
-		var s string
-		if app.HasDetails() && app.Details(&s) == nil {
-			return dossier.Status(s), true
-		}
-		return "", true
-	}
-	return "", false
-}
+func wrongState(s dossier.Status) error { return dossier.WrongState(s) }
 
 var acts *activities.Procurations
 

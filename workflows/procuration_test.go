@@ -141,8 +141,8 @@ var (
 
 func TestValidatedThenExpiresAndReleasesSlot(t *testing.T) {
 	h := newHarness(t)
-	h.at(time.Hour, UpdatePoliceVerification, verified, "")
-	h.at(3*time.Hour, UpdateTownHallDecision, validate, "")
+	h.at(time.Hour, dossier.UpdatePoliceVerification, verified, "")
+	h.at(3*time.Hour, dossier.UpdateTownHallDecision, validate, "")
 	require.Equal(t, dossier.Expired, h.run())
 	require.Equal(t, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailExpired}, h.kinds())
 	require.Equal(t, []dossier.Status{dossier.AwaitingTownHall, dossier.Validated, dossier.Expired}, h.statuses())
@@ -196,7 +196,7 @@ func TestRemindersAreConfigurable(t *testing.T) {
 func TestTownHallReminders(t *testing.T) {
 	h := newHarness(t)
 	h.in.ValidUntil = t0.Add(4 * day)
-	h.at(time.Hour, UpdatePoliceVerification, verified, "")
+	h.at(time.Hour, dossier.UpdatePoliceVerification, verified, "")
 	require.Equal(t, dossier.Expired, h.run())
 	var reminders []time.Duration
 	for _, m := range h.mails {
@@ -211,15 +211,15 @@ func TestTownHallReminders(t *testing.T) {
 
 func TestPoliceRefusal(t *testing.T) {
 	h := newHarness(t)
-	h.at(day, UpdatePoliceVerification, dossier.PoliceVerification{Actor: officer, Outcome: dossier.PoliceRefused, ReasonNote: "note-1"}, "")
+	h.at(day, dossier.UpdatePoliceVerification, dossier.PoliceVerification{Actor: officer, Outcome: dossier.PoliceRefused, ReasonNote: "note-1"}, "")
 	require.Equal(t, dossier.Refused, h.run())
 	require.Equal(t, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceRefused}, h.kinds())
 }
 
 func TestInvalidation(t *testing.T) {
 	h := newHarness(t)
-	h.at(time.Hour, UpdatePoliceVerification, verified, "")
-	h.at(2*time.Hour, UpdateTownHallDecision, dossier.TownHallDecision{Actor: townHall, Outcome: dossier.TownHallInvalidated, ReasonNote: "note-2"}, "")
+	h.at(time.Hour, dossier.UpdatePoliceVerification, verified, "")
+	h.at(2*time.Hour, dossier.UpdateTownHallDecision, dossier.TownHallDecision{Actor: townHall, Outcome: dossier.TownHallInvalidated, ReasonNote: "note-2"}, "")
 	require.Equal(t, dossier.Invalidated, h.run())
 	require.Equal(t, "note-2", h.steps[1].TownHall.ReasonNote)
 	require.Zero(t, h.reserved)
@@ -234,18 +234,18 @@ func TestCancellationAtEachStep(t *testing.T) {
 	}{
 		"awaiting police": {func(h *harness) {}, 0, []dossier.MailKind{dossier.MailSubmission, dossier.MailCancelled}},
 		"awaiting town hall": {func(h *harness) {
-			h.at(time.Hour, UpdatePoliceVerification, verified, "")
+			h.at(time.Hour, dossier.UpdatePoliceVerification, verified, "")
 		}, 1, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailCancelled}},
 		"validated": {func(h *harness) {
-			h.at(time.Hour, UpdatePoliceVerification, verified, "")
-			h.at(2*time.Hour, UpdateTownHallDecision, validate, "")
+			h.at(time.Hour, dossier.UpdatePoliceVerification, verified, "")
+			h.at(2*time.Hour, dossier.UpdateTownHallDecision, validate, "")
 		}, 1, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailCancelled}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
 			tc.steps(h)
-			h.at(20*time.Hour, UpdateCancel, cancel, "")
-			h.at(21*time.Hour, UpdateCancel, cancel, "cancelled")
+			h.at(20*time.Hour, dossier.UpdateCancel, cancel, "")
+			h.at(21*time.Hour, dossier.UpdateCancel, cancel, "cancelled")
 			require.Equal(t, dossier.Cancelled, h.run())
 			require.Equal(t, tc.mails, h.kinds())
 			require.Equal(t, tc.released, h.released)
@@ -256,12 +256,12 @@ func TestCancellationAtEachStep(t *testing.T) {
 
 func TestRejectedActionsChangeNothing(t *testing.T) {
 	h := newHarness(t)
-	h.at(time.Hour, UpdateTownHallDecision, validate, "awaiting_police")
-	h.at(2*time.Hour, UpdatePoliceVerification, dossier.PoliceVerification{Actor: officer, Outcome: "maybe"}, "outcome")
-	h.at(3*time.Hour, UpdatePoliceVerification, verified, "")
-	h.at(4*time.Hour, UpdatePoliceVerification, verified, "awaiting_town_hall")
-	h.at(5*time.Hour, UpdateTownHallDecision, dossier.TownHallDecision{Actor: townHall, Outcome: "perhaps"}, "outcome")
-	h.at(6*time.Hour, UpdateCancel, dossier.Cancellation{Actor: grantor}, "")
+	h.at(time.Hour, dossier.UpdateTownHallDecision, validate, "awaiting_police")
+	h.at(2*time.Hour, dossier.UpdatePoliceVerification, dossier.PoliceVerification{Actor: officer, Outcome: "maybe"}, "outcome")
+	h.at(3*time.Hour, dossier.UpdatePoliceVerification, verified, "")
+	h.at(4*time.Hour, dossier.UpdatePoliceVerification, verified, "awaiting_town_hall")
+	h.at(5*time.Hour, dossier.UpdateTownHallDecision, dossier.TownHallDecision{Actor: townHall, Outcome: "perhaps"}, "outcome")
+	h.at(6*time.Hour, dossier.UpdateCancel, dossier.Cancellation{Actor: grantor}, "")
 	require.Equal(t, dossier.Cancelled, h.run())
 	require.Equal(t, []dossier.Status{dossier.AwaitingTownHall, dossier.Cancelled}, h.statuses())
 }
@@ -270,10 +270,10 @@ func TestCapReachedLeavesDossierWaiting(t *testing.T) {
 	h := newHarness(t)
 	h.reserve = dossier.SlotOutcome{Reason: "le mandataire détient déjà le nombre maximal de procurations"}
 	h.in.ValidUntil = t0.Add(2 * day)
-	h.at(time.Hour, UpdatePoliceVerification, verified, "")
-	h.at(2*time.Hour, UpdateTownHallDecision, validate, "nombre maximal")
+	h.at(time.Hour, dossier.UpdatePoliceVerification, verified, "")
+	h.at(2*time.Hour, dossier.UpdateTownHallDecision, validate, "nombre maximal")
 	h.env.RegisterDelayedCallback(func() {
-		v, err := h.env.QueryWorkflow(QueryStatus)
+		v, err := h.env.QueryWorkflow(dossier.QueryStatus)
 		require.NoError(t, err)
 		var st ProcurationState
 		require.NoError(t, v.Get(&st))
@@ -296,8 +296,8 @@ func TestAutomaticReview(t *testing.T) {
 			h := newHarness(t)
 			h.in.Policy.Review = dossier.ReviewAutomatic
 			h.reserve = tc.slot
-			h.at(time.Hour, UpdatePoliceVerification, verified, "")
-			h.at(2*time.Hour, UpdateTownHallDecision, validate, "automatic")
+			h.at(time.Hour, dossier.UpdatePoliceVerification, verified, "")
+			h.at(2*time.Hour, dossier.UpdateTownHallDecision, validate, "automatic")
 			require.Equal(t, tc.final, h.run())
 			require.Equal(t, tc.mail, h.mails[2].kind)
 			require.Equal(t, time.Hour, h.mails[2].at, "decided at once")
@@ -310,8 +310,8 @@ func TestAutomaticReview(t *testing.T) {
 func TestFranceIdentiteSkipsPolice(t *testing.T) {
 	h := newHarness(t)
 	h.in.DigitalIdentity = true
-	h.at(time.Hour, UpdatePoliceVerification, verified, "awaiting_town_hall")
-	h.at(2*time.Hour, UpdateTownHallDecision, validate, "")
+	h.at(time.Hour, dossier.UpdatePoliceVerification, verified, "awaiting_town_hall")
+	h.at(2*time.Hour, dossier.UpdateTownHallDecision, validate, "")
 	require.Equal(t, dossier.Expired, h.run())
 	require.Equal(t, []dossier.MailKind{dossier.MailSubmission, dossier.MailDigitalIdentity, dossier.MailValidated, dossier.MailExpired}, h.kinds())
 	require.True(t, h.steps[0].Police.DigitalIdentity)
@@ -333,7 +333,7 @@ func TestFailingMailIsRetriedNotLost(t *testing.T) {
 	env.OnActivity(acts.RecordStep, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(acts.ReleaseProxySlot, mock.Anything, mock.Anything).Return(nil)
 	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(UpdateCancel, "", &testsuite.TestUpdateCallback{OnAccept: func() {}, OnReject: func(error) {}, OnComplete: func(any, error) {}},
+		env.UpdateWorkflow(dossier.UpdateCancel, "", &testsuite.TestUpdateCallback{OnAccept: func() {}, OnReject: func(error) {}, OnComplete: func(any, error) {}},
 			dossier.Cancellation{Actor: grantor})
 	}, day)
 	env.ExecuteWorkflow(Procuration, dossier.Start{Reference: "K7M2QX", CommuneCode: "75056", ValidUntil: t0.Add(30 * day), Policy: dossier.DefaultPolicy()})

@@ -3,6 +3,8 @@ package workflows
 import (
 	"testing"
 
+	"github.com/procurations/procuration/internal/dossier"
+
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 )
@@ -13,7 +15,7 @@ import (
 // from a dev server with `temporal workflow show -o json`.
 func TestReplayDossierStartedBeforeLocalSteps(t *testing.T) {
 	replayer := worker.NewWorkflowReplayer()
-	replayer.RegisterWorkflowWithOptions(Procuration, workflow.RegisterOptions{Name: ProcurationWorkflow})
+	replayer.RegisterWorkflowWithOptions(Procuration, workflow.RegisterOptions{Name: dossier.WorkflowName})
 	if err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/procuration-before-local-steps.json"); err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,10 @@
 package workflows
 
 import (
-	"github.com/procurations/procuration/activities"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/procurations/procuration/activities"
 )
-
-const SignupWorkflow = "Signup"
-
-// SignupWorkflowID derives the workflow ID from the sign-up's.
-func SignupWorkflowID(id string) string { return "signup-" + id }
 
 var signupActs *activities.Signups
 

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
-	"github.com/procurations/procuration/internal/app"
+	"github.com/procurations/procuration/cmd/procuration/app"
 	"github.com/procurations/procuration/internal/config"
 	"github.com/procurations/procuration/internal/logging"
 )

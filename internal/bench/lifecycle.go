@@ -16,12 +16,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/procurations/procuration/internal/dossier"
+
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/procurations/procuration/internal/auth"
-	"github.com/procurations/procuration/workflows"
 )
 
 // Lifecycle drives dossiers through create, police verification and town
@@ -66,7 +67,7 @@ func (l *Lifecycle) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ours.events = l.meanHistoryLength(ctx, refs, workflows.ProcurationWorkflowID)
+	ours.events = l.meanHistoryLength(ctx, refs, dossier.WorkflowID)
 	bare.events = l.meanHistoryLength(ctx, ids, func(id string) string { return id })
 	l.report(ours, bare)
 	fmt.Fprintln(l.Out, "cancelling the benchmark's dossiers...")

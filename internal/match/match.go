@@ -147,9 +147,3 @@ type Mail struct {
 	Party   string
 	Count   int
 }
-
-// WorkflowName is the match workflow's registered name.
-const WorkflowName = "Match"
-
-// WorkflowID derives the workflow ID from the match's.
-func WorkflowID(matchID string) string { return "match-" + matchID }

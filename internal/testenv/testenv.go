@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/procurations/procuration/internal/searchattrs"
+
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
-
-	"github.com/procurations/procuration/workflows"
 )
 
 // Required reports whether integration tests must run.
@@ -119,7 +119,7 @@ func Temporal(tb testing.TB) string {
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:     TemporalCLI(tb),
 		ClientOptions:    &client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", FreePort(tb)), Namespace: "default"},
-		SearchAttributes: workflows.SearchAttributes(),
+		SearchAttributes: searchattrs.All(),
 		LogLevel:         "error",
 		Stdout:           os.Stderr,
 		Stderr:           os.Stderr,

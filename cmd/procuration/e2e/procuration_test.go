@@ -16,7 +16,6 @@ import (
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/dossier"
 	"github.com/procurations/procuration/internal/store"
-	"github.com/procurations/procuration/workflows"
 )
 
 const (
@@ -396,7 +395,7 @@ func TestHistoriesHoldNoPersonalData(t *testing.T) {
 
 	for _, ref := range []string{refused, invalidated} {
 		var history strings.Builder
-		it := s.app.Temporal.GetWorkflowHistory(context.Background(), workflows.ProcurationWorkflowID(ref), "", false, 0)
+		it := s.app.Temporal.GetWorkflowHistory(context.Background(), dossier.WorkflowID(ref), "", false, 0)
 		for it.HasNext() {
 			event, err := it.Next()
 			require.NoError(t, err)

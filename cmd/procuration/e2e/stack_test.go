@@ -22,7 +22,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/procurations/procuration/internal/app"
+	"github.com/procurations/procuration/cmd/procuration/app"
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/config"
 	"github.com/procurations/procuration/internal/db"
