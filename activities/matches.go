@@ -13,20 +13,21 @@ import (
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/mail"
 	"github.com/procurations/procuration/internal/match"
+	"github.com/procurations/procuration/internal/outbox"
 	"github.com/procurations/procuration/internal/store"
 )
 
 // Matches carries what the match workflow's activities need.
 type Matches struct {
-	Store      *store.Store
-	Mailer     *mail.Sender
-	Issuer     *auth.Issuer
-	PublicURL  string
-	MailDomain string
+	Store *store.Store
+	// Mail sends the emails, once each.
+	Mail      *Outbox
+	Issuer    *auth.Issuer
+	PublicURL string
 }
 
 func (a *Matches) RecordMatchStep(ctx context.Context, step match.Step) error {
-	return a.Store.RecordMatchStep(ctx, step)
+	return stepError(a.Store.RecordMatchStep(ctx, step))
 }
 
 // DossierStatus reads a linked official dossier's status; "" if unknown yet.
@@ -41,17 +42,17 @@ func (a *Matches) DossierStatus(ctx context.Context, reference string) (string, 
 var proximity = []string{"même bureau de vote", "même commune", "même intercommunalité", "même arrondissement", "même département"}
 
 // SendMatchMail renders and sends one match email to one party, once.
-func (a *Matches) SendMatchMail(ctx context.Context, m match.Mail) error {
+func (a *Matches) SendMatchMail(ctx context.Context, m match.Mail) (outbox.Receipt, error) {
 	mt, err := a.Store.Match(ctx, m.MatchID)
 	if errors.Is(err, store.ErrNotFound) {
-		return temporal.NewNonRetryableApplicationError("no such match", "NotFound", err)
+		return outbox.Receipt{}, temporal.NewNonRetryableApplicationError("no such match", outbox.ErrPermanent, err)
 	}
 	if err != nil {
-		return err
+		return outbox.Receipt{}, err
 	}
 	campaign, err := a.Store.Campaign(ctx, mt.CampaignID)
 	if err != nil {
-		return err
+		return outbox.Receipt{}, err
 	}
 	me, other := mt.RequestID, mt.VolunteerID
 	if m.Party == match.Volunteer {
@@ -59,19 +60,19 @@ func (a *Matches) SendMatchMail(ctx context.Context, m match.Mail) error {
 	}
 	self, err := a.Store.Signup(ctx, me)
 	if err != nil {
-		return err
+		return outbox.Receipt{}, err
 	}
 	peer, err := a.Store.Signup(ctx, other)
 	if err != nil {
-		return err
+		return outbox.Receipt{}, err
 	}
 	peerCommune, err := a.Store.Commune(ctx, peer.CommuneCode)
 	if err != nil {
-		return err
+		return outbox.Receipt{}, err
 	}
 	rounds, err := a.rounds(ctx, campaign, mt.Rounds)
 	if err != nil {
-		return err
+		return outbox.Receipt{}, err
 	}
 	data := mail.MatchMail{
 		Name: strings.TrimSpace(self.GivenNames + " " + self.FamilyName), Campaign: campaign.Name, Volunteer: m.Party == match.Volunteer,
@@ -96,7 +97,7 @@ func (a *Matches) SendMatchMail(ctx context.Context, m match.Mail) error {
 		}
 		token, err := a.Issuer.Mint(role, self.ID, map[string]any{"campaign": campaign.ID, "match": mt.ID}, time.Until(data.Deadline)+time.Hour)
 		if err != nil {
-			return err
+			return outbox.Receipt{}, err
 		}
 		link := fmt.Sprintf("%s/liens/reponse/%s?token=%s&outcome=", a.PublicURL, url.PathEscape(mt.ID), url.QueryEscape(token))
 		data.AcceptLink, data.DeclineLink = link+"accepted", link+"declined"
@@ -109,9 +110,9 @@ func (a *Matches) SendMatchMail(ctx context.Context, m match.Mail) error {
 	}
 	subject, text, html, err := mail.Render(string(m.Kind), data)
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError("template", "Template", err)
+		return outbox.Receipt{}, temporal.NewNonRetryableApplicationError("template", outbox.ErrPermanent, err)
 	}
-	return sendOnce(ctx, a.Store, a.Mailer, a.MailDomain, m.Key, "", string(m.Kind),
+	return a.Mail.sendOnce(ctx, m.Key, "", string(m.Kind),
 		mail.Message{From: campaign.Sender, To: self.Email, Subject: subject, Text: text, HTML: html, Attachments: attachments})
 }
 

@@ -13,48 +13,52 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/procurations/procuration/internal/dossier"
+	"github.com/procurations/procuration/internal/french"
 	"github.com/procurations/procuration/internal/mail"
+	"github.com/procurations/procuration/internal/outbox"
 	"github.com/procurations/procuration/internal/store"
 )
 
 // Procurations carries what the procuration activities need.
 type Procurations struct {
-	Store  *store.Store
-	Mailer *mail.Sender
+	Store *store.Store
+	// Mail sends the emails, once each.
+	Mail *Outbox
 	// TownHallFallback is the address pattern for a commune without a
 	// registered electoral service; "{code}" stands for the INSEE code.
 	TownHallFallback string
-	// MailDomain ends the Message-IDs.
-	MailDomain string
 }
 
 // RecordStep writes a step to the read model, history and audit trail.
 func (a *Procurations) RecordStep(ctx context.Context, step dossier.Step) error {
-	return a.Store.RecordStep(ctx, step)
+	return stepError(a.Store.RecordStep(ctx, step))
 }
 
 // ReserveProxySlot runs the register and cap checks and takes a slot.
 func (a *Procurations) ReserveProxySlot(ctx context.Context, reference string) (dossier.SlotOutcome, error) {
 	ok, reason, err := a.Store.ReserveProxySlot(ctx, reference)
 	if errors.Is(err, store.ErrNotFound) {
-		return dossier.SlotOutcome{}, temporal.NewNonRetryableApplicationError("no such dossier", "NotFound", err)
+		return dossier.SlotOutcome{}, temporal.NewNonRetryableApplicationError("no such dossier", outbox.ErrPermanent, err)
 	}
-	return dossier.SlotOutcome{Reserved: ok, Reason: reason}, err
+	return dossier.SlotOutcome{Reserved: ok, Reason: reason}, stepError(err)
 }
 
 func (a *Procurations) ReleaseProxySlot(ctx context.Context, reference string) error {
-	return a.Store.ReleaseProxySlot(ctx, reference)
+	return stepError(a.Store.ReleaseProxySlot(ctx, reference))
 }
 
 // SendMail renders and sends one email, once.
-func (a *Procurations) SendMail(ctx context.Context, m dossier.Mail) error {
+func (a *Procurations) SendMail(ctx context.Context, m dossier.Mail) (outbox.Receipt, error) {
 	p, err := a.Store.Procuration(ctx, m.Reference)
+	if errors.Is(err, store.ErrNotFound) {
+		return outbox.Receipt{}, temporal.NewNonRetryableApplicationError("no such dossier", outbox.ErrPermanent, err)
+	}
 	if err != nil {
-		return err
+		return outbox.Receipt{}, err
 	}
 	data, err := a.mailData(ctx, p, m)
 	if err != nil {
-		return err
+		return outbox.Receipt{}, err
 	}
 	to := p.GrantorEmail
 	if m.Kind == dossier.MailTownHallReminder {
@@ -63,15 +67,14 @@ func (a *Procurations) SendMail(ctx context.Context, m dossier.Mail) error {
 			to, err = strings.ReplaceAll(a.TownHallFallback, "{code}", p.GrantorCommuneCode), nil
 		}
 		if err != nil {
-			return err
+			return outbox.Receipt{}, err
 		}
 	}
 	subject, text, html, err := mail.Render(string(m.Kind), data)
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError("template", "Template", err)
+		return outbox.Receipt{}, temporal.NewNonRetryableApplicationError("template", outbox.ErrPermanent, err)
 	}
-	return sendOnce(ctx, a.Store, a.Mailer, a.MailDomain, m.Key, m.Reference, string(m.Kind),
-		mail.Message{To: to, Subject: subject, Text: text, HTML: html})
+	return a.Mail.sendOnce(ctx, m.Key, m.Reference, string(m.Kind), mail.Message{To: to, Subject: subject, Text: text, HTML: html})
 }
 
 func (a *Procurations) mailData(ctx context.Context, p store.Procuration, m dossier.Mail) (mail.Dossier, error) {
@@ -108,7 +111,7 @@ func (a *Procurations) mailData(ctx context.Context, p store.Procuration, m doss
 // its first covered round if it covers an election.
 func (a *Procurations) scope(ctx context.Context, p store.Procuration) (string, time.Time, error) {
 	if p.ElectionID == nil {
-		return fmt.Sprintf("du %s au %s", mail.FrenchDate(p.ValidFrom), mail.FrenchDate(p.ValidUntil)), time.Time{}, nil
+		return fmt.Sprintf("du %s au %s", french.Date(p.ValidFrom), french.Date(p.ValidUntil)), time.Time{}, nil
 	}
 	e, err := a.Store.Election(ctx, *p.ElectionID)
 	if err != nil {
@@ -138,7 +141,7 @@ func describeRounds(e store.Election, rounds []int16) (string, time.Time) {
 		if r.Number == 2 {
 			ordinal = "2d tour"
 		}
-		parts = append(parts, fmt.Sprintf("%s le %s", ordinal, mail.FrenchDate(date)))
+		parts = append(parts, fmt.Sprintf("%s le %s", ordinal, french.Date(date)))
 	}
 	return fmt.Sprintf("%s, %s", e.Name, strings.Join(parts, " et ")), first
 }

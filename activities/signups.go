@@ -12,16 +12,18 @@ import (
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/mail"
+	"github.com/procurations/procuration/internal/outbox"
+	"github.com/procurations/procuration/internal/signup"
 	"github.com/procurations/procuration/internal/store"
 )
 
 // Signups carries what the matching platforms' sign-up activities need.
 type Signups struct {
-	Store      *store.Store
-	Mailer     *mail.Sender
-	Issuer     *auth.Issuer
-	PublicURL  string
-	MailDomain string
+	Store *store.Store
+	// Mail sends the emails, once each.
+	Mail      *Outbox
+	Issuer    *auth.Issuer
+	PublicURL string
 }
 
 // ConfirmationLinkLifetime bounds how long a confirmation link works.
@@ -29,17 +31,17 @@ const ConfirmationLinkLifetime = 7 * 24 * time.Hour
 
 // SendConfirmation emails the signed link that puts a sign-up in the pool,
 // once: a retry finds the email already on record.
-func (a *Signups) SendConfirmation(ctx context.Context, signupID string) error {
+func (a *Signups) SendConfirmation(ctx context.Context, signupID string) (outbox.Receipt, error) {
 	su, err := a.Store.Signup(ctx, signupID)
 	if errors.Is(err, store.ErrNotFound) {
-		return temporal.NewNonRetryableApplicationError("no such sign-up", "NotFound", err)
+		return outbox.Receipt{}, temporal.NewNonRetryableApplicationError("no such sign-up", outbox.ErrPermanent, err)
 	}
 	if err != nil {
-		return err
+		return outbox.Receipt{}, err
 	}
 	campaign, err := a.Store.Campaign(ctx, su.CampaignID)
 	if err != nil {
-		return err
+		return outbox.Receipt{}, err
 	}
 	role := auth.RoleRequester
 	if su.Side == store.SideVolunteer {
@@ -47,7 +49,7 @@ func (a *Signups) SendConfirmation(ctx context.Context, signupID string) error {
 	}
 	token, err := a.Issuer.Mint(role, su.ID, map[string]any{"campaign": campaign.ID}, ConfirmationLinkLifetime)
 	if err != nil {
-		return err
+		return outbox.Receipt{}, err
 	}
 	data := mail.Signup{
 		Name: strings.TrimSpace(su.GivenNames + " " + su.FamilyName), Campaign: campaign.Name, Volunteer: su.Side == store.SideVolunteer,
@@ -55,8 +57,8 @@ func (a *Signups) SendConfirmation(ctx context.Context, signupID string) error {
 	}
 	subject, text, html, err := mail.Render("signup_confirmation", data)
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError("template", "Template", err)
+		return outbox.Receipt{}, temporal.NewNonRetryableApplicationError("template", outbox.ErrPermanent, err)
 	}
-	return sendOnce(ctx, a.Store, a.Mailer, a.MailDomain, "signup/"+su.ID+"/confirmation", "", "signup_confirmation",
+	return a.Mail.sendOnce(ctx, signup.ConfirmationKey(su.ID), "", "signup_confirmation",
 		mail.Message{From: campaign.Sender, To: su.Email, Subject: subject, Text: text, HTML: html})
 }

@@ -1,99 +1,268 @@
 package api
 
 import (
-	"context"
-	"errors"
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"mime"
 	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/jackc/pgx/v5/pgconn"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/temporal"
+	"github.com/danielgtaylor/huma/v2/validation"
 	"go.uber.org/zap"
 
-	"github.com/procurations/procuration/internal/dossier"
-	"github.com/procurations/procuration/internal/store"
+	"github.com/procurations/procuration/internal/errs"
 )
 
 func init() {
-	// Huma's own schema validation speaks English; portals show `detail`.
-	english := huma.NewError
-	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
-		switch msg {
-		case "validation failed":
-			msg = "Données invalides : voir la liste des champs en erreur."
-		case "request body is required":
-			msg = "Le corps de la requête est obligatoire."
+	// Properties are matched exactly: "GRANTOR" is not "grantor".
+	huma.ValidateStrictCasing = true
+	// Huma's own validation speaks English; portals show `detail` and the
+	// field messages. A 422 never echoes the request: the value is dropped.
+	huma.NewError = func(status int, msg string, errList ...error) huma.StatusError {
+		details := make([]*huma.ErrorDetail, 0, len(errList))
+		for _, e := range errList {
+			d, ok := e.(*huma.ErrorDetail)
+			if !ok {
+				d = &huma.ErrorDetail{Message: french(e.Error())}
+			}
+			details = append(details, &huma.ErrorDetail{Location: d.Location, Message: french(d.Message)})
 		}
-		return english(status, msg, errs...)
+		return &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: frenchDetail(status, msg), Errors: details}
 	}
+	translateValidation()
 }
 
-// fieldErrors collects every bad field of a request before answering 422.
-type fieldErrors []error
-
-func (f *fieldErrors) add(location, message string, value any) {
-	*f = append(*f, &huma.ErrorDetail{Location: location, Message: message, Value: value})
-}
-
-func (f fieldErrors) err() error {
-	if len(f) == 0 {
-		return nil
-	}
-	return huma.Error422UnprocessableEntity("Données invalides : voir la liste des champs en erreur.", f...)
-}
-
-func wrongStateError(s dossier.Status) error {
-	return huma.Error409Conflict(fmt.Sprintf("Action impossible : la procuration est %s (statut %s).", s.French(), s))
-}
-
-// mapError turns what the store and Temporal say into the contract's codes,
-// in one place. Anything unrecognised is a 500 whose detail says nothing of
-// the data.
-func (h *handlers) mapError(ctx context.Context, err error, status dossier.Status) error {
-	var statusErr huma.StatusError
-	if errors.As(err, &statusErr) {
-		return err
-	}
-	if s, ok := dossier.IsWrongState(err); ok {
-		if s == "" {
-			s = status
+// problem is a use case failure as problem+json.
+func problem(e *errs.Error) error {
+	var status int
+	switch e.Kind {
+	case errs.KindInvalid:
+		details := make([]error, 0, len(e.Fields))
+		for _, f := range e.Fields {
+			details = append(details, &huma.ErrorDetail{Location: location(f.Location), Message: f.Message})
 		}
-		return wrongStateError(s)
+		return huma.Error422UnprocessableEntity(e.Message, details...)
+	case errs.KindUnauthenticated:
+		return huma.ErrorWithHeaders(huma.Error401Unauthorized(e.Message), http.Header{"WWW-Authenticate": {`Bearer realm="procuration"`}})
+	case errs.KindForbidden:
+		status = http.StatusForbidden
+	case errs.KindNotFound:
+		status = http.StatusNotFound
+	case errs.KindConflict:
+		status = http.StatusConflict
+	case errs.KindTooMany:
+		return huma.ErrorWithHeaders(huma.Error429TooManyRequests(e.Message), retryAfter(e))
+	case errs.KindUnavailable:
+		return huma.ErrorWithHeaders(huma.Error503ServiceUnavailable(e.Message), retryAfter(e))
+	default:
+		return huma.Error500InternalServerError("Erreur interne.")
 	}
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) && app.Type() == dossier.ErrCapReached {
-		return huma.Error409Conflict("Validation impossible : " + app.Message() + ".")
-	}
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		// The dossier exists (its read model was found) but its workflow has
-		// ended: the status in the read model is final.
-		if status != "" {
-			return wrongStateError(status)
-		}
-		return huma.Error404NotFound("Procuration introuvable.")
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return huma.Error404NotFound("Introuvable.")
-	}
-	if unavailable(err) {
-		return huma.ErrorWithHeaders(huma.Error503ServiceUnavailable("Service momentanément indisponible, réessayez dans quelques instants."),
-			http.Header{"Retry-After": {"5"}})
-	}
-	h.Log.Error("request failed", zap.Error(err))
-	return huma.Error500InternalServerError("Erreur interne.")
+	return huma.NewError(status, e.Message)
 }
 
-// unavailable recognises a dependency that is down or overloaded.
-func unavailable(err error) bool {
-	var (
-		unavailable *serviceerror.Unavailable
-		exhausted   *serviceerror.ResourceExhausted
-		deadline    *serviceerror.DeadlineExceeded
-		connect     *pgconn.ConnectError
-	)
-	return errors.As(err, &unavailable) || errors.As(err, &exhausted) || errors.As(err, &deadline) ||
-		errors.As(err, &connect) || errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err)
+func retryAfter(e *errs.Error) http.Header {
+	seconds := max(int(e.RetryAfter.Seconds()+0.999), 1)
+	return http.Header{"Retry-After": {strconv.Itoa(seconds)}}
+}
+
+// location names a body field as Huma does (body.grantor.nne); use cases
+// name path, query and header inputs themselves.
+func location(field string) string {
+	for _, prefix := range []string{"path.", "query.", "header.", "body"} {
+		if strings.HasPrefix(field, prefix) {
+			return field
+		}
+	}
+	return "body." + field
+}
+
+// frenchDetail translates the details Huma itself writes; ours are French
+// already.
+func frenchDetail(status int, msg string) string {
+	switch {
+	case msg == "validation failed" && status == http.StatusUnsupportedMediaType:
+		return "Type de contenu non pris en charge : application/json attendu."
+	case msg == "validation failed":
+		return errs.InvalidMessage
+	case msg == "request body is required":
+		return "Le corps de la requête est obligatoire."
+	case strings.HasPrefix(msg, "request body is too large"):
+		return "Le corps de la requête est trop volumineux."
+	case msg == "request body read timeout":
+		return "Le corps de la requête est arrivé trop lentement."
+	case msg == "cannot read request body":
+		return "Le corps de la requête n'a pas pu être lu."
+	case msg == "unable to marshal response":
+		return "Format de réponse demandé non disponible : application/json."
+	case msg == "unexpected error occurred":
+		return "Erreur interne."
+	case !utf8.ValidString(msg):
+		return http.StatusText(status)
+	}
+	return msg
+}
+
+// french translates the field messages Huma writes when decoding fails;
+// the validation messages are translated below.
+func french(msg string) string {
+	switch {
+	case strings.Contains(msg, "unknown content type"):
+		return "type de contenu non pris en charge : application/json attendu"
+	case strings.Contains(msg, "invalid character"), strings.Contains(msg, "unexpected end of JSON"), strings.Contains(msg, "cannot unmarshal"),
+		strings.Contains(msg, "unexpected EOF"):
+		return "JSON illisible"
+	case !utf8.ValidString(msg):
+		return "valeur invalide"
+	}
+	return msg
+}
+
+// translateValidation puts Huma's schema validation messages in French.
+func translateValidation() {
+	validation.MsgUnexpectedProperty = "propriété inattendue"
+	validation.MsgExpectedRFC3339DateTime = "date et heure RFC 3339 attendues"
+	validation.MsgExpectedRFC1123DateTime = "date et heure RFC 1123 attendues"
+	validation.MsgExpectedRFC3339Date = "date AAAA-MM-JJ attendue"
+	validation.MsgExpectedRFC3339Time = "heure RFC 3339 attendue"
+	validation.MsgExpectedRFC5322Email = "adresse électronique attendue : %v"
+	validation.MsgExpectedRFC5890Hostname = "nom d'hôte attendu"
+	validation.MsgExpectedRFC2673IPv4 = "adresse IPv4 attendue"
+	validation.MsgExpectedRFC2373IPv6 = "adresse IPv6 attendue"
+	validation.MsgExpectedRFCIPAddr = "adresse IP attendue"
+	validation.MsgExpectedRFC3986URI = "URI attendue : %v"
+	validation.MsgExpectedRFC4122UUID = "UUID attendu : %v"
+	validation.MsgExpectedRFC6570URITemplate = "modèle d'URI attendu"
+	validation.MsgExpectedRFC6901JSONPointer = "pointeur JSON attendu"
+	validation.MsgExpectedRFC6901RelativeJSONPointer = "pointeur JSON relatif attendu"
+	validation.MsgExpectedRegexp = "expression régulière attendue : %v"
+	validation.MsgExpectedMatchAtLeastOneSchema = "la valeur ne correspond à aucune des formes admises"
+	validation.MsgExpectedMatchExactlyOneSchema = "la valeur doit correspondre à exactement une des formes admises"
+	validation.MsgExpectedNotMatchSchema = "la valeur ne doit pas correspondre à cette forme"
+	validation.MsgExpectedPropertyNameInObject = "propriété attendue dans l'objet"
+	validation.MsgExpectedBoolean = "booléen attendu (true ou false)"
+	validation.MsgExpectedDuration = "durée attendue : %v"
+	validation.MsgExpectedNumber = "nombre attendu"
+	validation.MsgExpectedInteger = "nombre entier attendu"
+	validation.MsgExpectedString = "chaîne de caractères attendue"
+	validation.MsgExpectedBase64String = "chaîne base64 attendue"
+	validation.MsgExpectedArray = "liste attendue"
+	validation.MsgExpectedObject = "objet attendu"
+	validation.MsgExpectedArrayItemsUnique = "les éléments de la liste doivent être distincts"
+	validation.MsgExpectedOneOf = "valeur attendue parmi « %s »"
+	validation.MsgExpectedMinimumNumber = "nombre supérieur ou égal à %v attendu"
+	validation.MsgExpectedExclusiveMinimumNumber = "nombre supérieur à %v attendu"
+	validation.MsgExpectedMaximumNumber = "nombre inférieur ou égal à %v attendu"
+	validation.MsgExpectedExclusiveMaximumNumber = "nombre inférieur à %v attendu"
+	validation.MsgExpectedNumberBeMultipleOf = "multiple de %v attendu"
+	validation.MsgExpectedMinLength = "au moins %d caractères"
+	validation.MsgExpectedMaxLength = "au plus %d caractères"
+	validation.MsgExpectedBePattern = "format attendu : %s"
+	validation.MsgExpectedMatchPattern = "format attendu : %s"
+	validation.MsgExpectedMinItems = "au moins %d éléments"
+	validation.MsgExpectedMaxItems = "au plus %d éléments"
+	validation.MsgExpectedMinProperties = "au moins %d propriétés"
+	validation.MsgExpectedMaxProperties = "au plus %d propriétés"
+	validation.MsgExpectedRequiredProperty = "propriété obligatoire %s absente"
+	validation.MsgExpectedDependentRequiredProperty = "la propriété %s est obligatoire quand %s est présente"
+}
+
+// guard answers what the router and the standard library would answer in
+// text/plain (unknown path, wrong method, bad path escape, a panic, a body
+// without the JSON content type) as problem+json, in French.
+func guard(log *zap.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				log.Error("panic in handler", zap.String("path", r.URL.Path), zap.Any("panic", v))
+				writeProblem(w, http.StatusInternalServerError, "Erreur interne.")
+			}
+		}()
+		if strings.HasPrefix(r.URL.Path, "/v1/") && r.ContentLength != 0 && r.Method != http.MethodGet {
+			if msg := contentTypeProblem(r); msg != "" {
+				writeProblem(w, http.StatusUnsupportedMediaType, msg)
+				return
+			}
+		}
+		next.ServeHTTP(&plainGuard{ResponseWriter: w, method: r.Method}, r)
+	})
+}
+
+// contentTypeProblem refuses a body whose declared type the operation
+// does not take: JSON everywhere, CSV for the register import.
+func contentTypeProblem(r *http.Request) string {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return "En-tête Content-Type obligatoire : application/json attendu."
+	}
+	media, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return "En-tête Content-Type illisible."
+	}
+	if r.URL.Path == "/v1/register/imports" {
+		if media != "text/csv" {
+			return "Type de contenu non pris en charge : text/csv attendu."
+		}
+		return ""
+	}
+	if media != "application/json" && !strings.HasSuffix(media, "+json") {
+		return "Type de contenu non pris en charge : application/json attendu."
+	}
+	return ""
+}
+
+// plainGuard replaces the text/plain answers of the standard router (404,
+// 405, 400 on a bad escape) with problem+json.
+type plainGuard struct {
+	http.ResponseWriter
+	method  string
+	wrapped bool
+	skip    bool
+}
+
+func (g *plainGuard) WriteHeader(status int) {
+	if !g.wrapped && status >= 400 && strings.HasPrefix(g.Header().Get("Content-Type"), "text/plain") {
+		g.wrapped, g.skip = true, true
+		msg := map[int]string{http.StatusNotFound: "Ressource introuvable.", http.StatusMethodNotAllowed: "Méthode non autorisée pour cette ressource.",
+			http.StatusBadRequest: "Requête mal formée."}[status]
+		if msg == "" {
+			msg = http.StatusText(status)
+		}
+		g.Header().Del("X-Content-Type-Options")
+		writeProblem(g.ResponseWriter, status, msg)
+		return
+	}
+	g.wrapped = true
+	g.ResponseWriter.WriteHeader(status)
+}
+
+func (g *plainGuard) Write(b []byte) (int, error) {
+	if g.skip {
+		return len(b), nil
+	}
+	if !g.wrapped {
+		g.WriteHeader(http.StatusOK)
+	}
+	return g.ResponseWriter.Write(b)
+}
+
+func (g *plainGuard) Flush() {
+	if f, ok := g.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (g *plainGuard) Unwrap() http.ResponseWriter { return g.ResponseWriter }
+
+func writeProblem(w http.ResponseWriter, status int, detail string) {
+	var body bytes.Buffer
+	_ = json.NewEncoder(&body).Encode(huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: detail})
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Content-Length", fmt.Sprint(body.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(body.Bytes())
 }

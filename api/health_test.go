@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/service"
 	"github.com/procurations/procuration/internal/store"
 )
 
@@ -28,7 +29,7 @@ func TestHealthReportsDependenciesDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tc.Close()
-	h, _ := New(Deps{Store: store.New(pool), Temporal: tc, Log: zap.NewNop(), Verifier: auth.NewVerifier("procuration", nil, nil)})
+	h, _ := New(Deps{Service: service.New(service.Service{Store: store.New(pool), Temporal: tc}), Log: zap.NewNop(), Verifier: auth.NewVerifier("procuration", nil, nil)})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {

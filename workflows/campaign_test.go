@@ -9,20 +9,18 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
-
-	"github.com/procurations/procuration/activities"
 )
 
 func TestCampaignStopsRunsThenDeletesPersonalData(t *testing.T) {
 	env := newEnv()
 	env.SetStartTime(t0)
-	env.RegisterActivity(&activities.Campaigns{})
+	registerActivities(env)
 	var closedAt, purgedAt time.Duration
-	env.OnActivity(campaignActs.CloseCampaign, mock.Anything, "planprocu").Return(func(context.Context, string) error {
+	env.OnActivity(campaign.ActivityClose, mock.Anything, "planprocu").Return(func(context.Context, string) error {
 		closedAt = env.Now().Sub(t0)
 		return nil
 	})
-	env.OnActivity(campaignActs.PurgeCampaign, mock.Anything, "planprocu").Return(func(context.Context, string) (int, error) {
+	env.OnActivity(campaign.ActivityPurge, mock.Anything, "planprocu").Return(func(context.Context, string) (int, error) {
 		purgedAt = env.Now().Sub(t0)
 		return 42, nil
 	})
@@ -37,8 +35,8 @@ func TestCampaignStopsRunsThenDeletesPersonalData(t *testing.T) {
 
 func TestMatchingRunReportsWhatItProposed(t *testing.T) {
 	env := newEnv()
-	env.RegisterActivity(&activities.Campaigns{})
-	env.OnActivity(campaignActs.RunMatching, mock.Anything, "planprocu").Return(7, nil)
+	registerActivities(env)
+	env.OnActivity(campaign.ActivityRunMatching, mock.Anything, "planprocu").Return(7, nil)
 	env.ExecuteWorkflow(MatchingRun, "planprocu")
 	require.NoError(t, env.GetWorkflowError())
 	var n int

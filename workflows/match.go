@@ -4,34 +4,33 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/procurations/procuration/activities"
 	"github.com/procurations/procuration/internal/campaign"
+	"github.com/procurations/procuration/internal/french"
 	"github.com/procurations/procuration/internal/match"
 )
 
-var matchActs *activities.Matches
-
 type matchFlow struct {
+	*flow
 	in        match.Start
 	status    match.Status
-	seq       int
-	since     time.Time
 	answers   map[string]string
 	reference string
-	mails     []match.Mail
 	reminders int
 	deadline  time.Time
-	mu        workflow.Mutex
+	next      time.Time
+	nextWhat  string
 }
 
 // Match runs one proposal from the engine to the official dossier's
 // validation, or to its end.
 func Match(ctx workflow.Context, in match.Start) (match.Status, error) {
-	m := &matchFlow{in: in, status: match.Proposed, seq: 1, answers: map[string]string{}}
+	m := &matchFlow{in: in, status: match.Proposed, answers: map[string]string{}}
 	if err := m.setup(ctx); err != nil {
 		return "", err
 	}
@@ -39,8 +38,8 @@ func Match(ctx workflow.Context, in match.Start) (match.Status, error) {
 }
 
 func (m *matchFlow) setup(ctx workflow.Context) error {
-	m.mu = workflow.NewMutex(ctx)
-	m.since = workflow.Now(ctx)
+	m.flow = newFlow(ctx, match.ActivitySendMail)
+	m.last = "proposée par le moteur de mise en relation"
 	if err := workflow.SetQueryHandler(ctx, match.QueryStatus, func() (match.Status, error) { return m.status, nil }); err != nil {
 		return err
 	}
@@ -63,29 +62,42 @@ func (m *matchFlow) setup(ctx workflow.Context) error {
 
 func (m *matchFlow) run(ctx workflow.Context) (match.Status, error) {
 	m.publish(ctx)
-	for !m.status.Final() {
-		if err := m.sendMails(ctx); err != nil {
-			return "", err
+	err := m.drive(ctx, func() bool { return m.status.Final() }, m.advance, func(err error) (bool, error) {
+		if cancelled(ctx, err) {
+			return true, m.cancelledBySupport(ctx)
 		}
-		var err error
-		switch m.status {
-		case match.Proposed:
-			err = m.awaitApproval(ctx)
-		case match.AwaitingAnswer:
-			err = m.awaitAnswers(ctx)
-		case match.Accepted:
-			err = m.awaitLink(ctx)
-		case match.ProcurationLinked:
-			err = m.followDossier(ctx)
-		}
-		if err != nil {
-			return "", err
-		}
+		return true, err
+	})
+	return m.status, err
+}
+
+// advance takes the step the match's status calls for.
+func (m *matchFlow) advance(ctx workflow.Context) error {
+	switch m.status {
+	case match.Proposed:
+		return m.awaitApproval(ctx)
+	case match.AwaitingAnswer:
+		return m.awaitAnswers(ctx)
+	case match.Accepted:
+		return m.awaitLink(ctx)
+	case match.ProcurationLinked:
+		return m.followDossier(ctx)
 	}
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-		return "", err
+	return nil
+}
+
+// cancelledBySupport ends the match as the end of an election would, both
+// parties told, when support cancels it from the Web UI.
+func (m *matchFlow) cancelledBySupport(ctx workflow.Context) error {
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	m.seq++ // a handler cancelled mid-step may have recorded one
+	if err := m.end(ctx, match.Cancelled, "la mise en relation a été annulée par l'équipe de la plateforme", match.Support, nil); err != nil {
+		return err
 	}
-	return m.status, m.sendMails(ctx)
+	if err := m.finish(ctx); err != nil {
+		return err
+	}
+	return temporal.NewCanceledError("annulée par le support")
 }
 
 func (m *matchFlow) awaitApproval(ctx workflow.Context) error {
@@ -96,39 +108,39 @@ func (m *matchFlow) awaitApproval(ctx workflow.Context) error {
 	if err != nil || !timedOut {
 		return err
 	}
-	return m.end(ctx, match.Cancelled, "l'élection est passée", nil)
+	return m.end(ctx, match.Cancelled, "l'élection est passée", match.System, nil)
 }
 
 // offer sends the proposal to both parties with a deadline to answer.
 func (m *matchFlow) offer(ctx workflow.Context) error {
-	if err := m.mu.Lock(ctx); err != nil {
+	unlock, err := m.lock(ctx)
+	if err != nil {
 		return err
 	}
-	defer m.mu.Unlock()
+	defer unlock()
 	now := workflow.Now(ctx)
 	deadline := now.Add(m.in.Settings.AnswerWindow)
 	if latest := m.in.FirstRound.Add(-m.in.Settings.AnswerBeforeRound); !m.in.FirstRound.IsZero() && latest.Before(deadline) {
 		deadline = latest
 	}
 	if !deadline.After(now) {
-		return m.endLocked(ctx, match.Expired, "trop tard pour une mise en relation avant le scrutin", nil)
+		return m.endLocked(ctx, match.Expired, "trop tard pour une mise en relation avant le scrutin", match.System, nil)
 	}
 	if err := m.record(ctx, match.Step{Status: match.AwaitingAnswer, Actor: match.System, Action: "offer", Deadline: &deadline}); err != nil {
 		return err
 	}
 	m.deadline = deadline
-	m.queue(match.MailOffer, match.Requester, 0)
-	m.queue(match.MailOffer, match.Volunteer, 0)
+	m.queueMail(match.MailOffer, match.Requester, 0)
+	m.queueMail(match.MailOffer, match.Volunteer, 0)
 	return nil
 }
 
 // awaitAnswers waits for both answers, reminding at half-time whoever has
 // not answered, and expires the offer at the deadline.
 func (m *matchFlow) awaitAnswers(ctx workflow.Context) error {
-	deadline := m.deadline
 	for m.status == match.AwaitingAnswer {
-		half := m.since.Add(deadline.Sub(m.since) / 2)
-		next, summary := deadline, "answer deadline"
+		half := m.since.Add(m.deadline.Sub(m.since) / 2)
+		next, summary := m.deadline, "answer deadline"
 		if m.reminders == 0 && workflow.Now(ctx).Before(half) {
 			next, summary = half, "answer reminder"
 		}
@@ -136,30 +148,34 @@ func (m *matchFlow) awaitAnswers(ctx workflow.Context) error {
 		if err != nil || !timedOut {
 			return err
 		}
-		if next.Equal(deadline) {
-			var silent []string
-			for _, party := range []string{match.Requester, match.Volunteer} {
-				if m.answers[party] == "" {
-					silent = append(silent, party)
-				}
-			}
-			return m.end(ctx, match.Expired, "pas de réponse avant la date limite", &match.Step{DeclinedPair: true, Withdraw: silent})
+		if next.Equal(m.deadline) {
+			return m.end(ctx, match.Expired, "pas de réponse avant la date limite", match.System,
+				&match.Step{DeclinedPair: true, Withdraw: m.silent()})
 		}
 		m.reminders++
-		for _, party := range []string{match.Requester, match.Volunteer} {
-			if m.answers[party] == "" {
-				m.queue(match.MailAnswerReminder, party, 1)
-			}
+		for _, party := range m.silent() {
+			m.queueMail(match.MailAnswerReminder, party, 1)
 		}
-		if err := m.sendMails(ctx); err != nil {
+		if err := m.send(ctx); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// silent lists the parties that have not answered.
+func (m *matchFlow) silent() []string {
+	var out []string
+	for _, party := range []string{match.Requester, match.Volunteer} {
+		if m.answers[party] == "" {
+			out = append(out, party)
+		}
+	}
+	return out
+}
+
 // awaitLink waits for the requester to link the official dossier,
-// reminding them 2 and 5 days after acceptance and 3 days before the round.
+// reminding them on the campaign's days after acceptance and before the round.
 func (m *matchFlow) awaitLink(ctx workflow.Context) error {
 	var reminders []time.Time
 	for _, d := range m.in.Settings.LinkReminders {
@@ -181,11 +197,11 @@ func (m *matchFlow) awaitLink(ctx workflow.Context) error {
 			return err
 		}
 		if summary == "election end" {
-			return m.end(ctx, match.Cancelled, "aucune procuration n'a été établie avant la fin de l'élection", nil)
+			return m.end(ctx, match.Cancelled, "aucune procuration n'a été établie avant la fin de l'élection", match.System, nil)
 		}
 		m.reminders++
-		m.queue(match.MailLinkReminder, match.Requester, m.reminders)
-		if err := m.sendMails(ctx); err != nil {
+		m.queueMail(match.MailLinkReminder, match.Requester, m.reminders)
+		if err := m.send(ctx); err != nil {
 			return err
 		}
 	}
@@ -196,28 +212,26 @@ func (m *matchFlow) awaitLink(ctx workflow.Context) error {
 func (m *matchFlow) followDossier(ctx workflow.Context) error {
 	for m.status == match.ProcurationLinked {
 		var status string
-		if err := workflow.ExecuteActivity(activityContext(ctx, "read the linked dossier"), matchActs.DossierStatus, m.reference).
-			Get(ctx, &status); err != nil {
+		if err := m.step(ctx, "read the linked dossier", match.ActivityDossierStatus, m.reference).Get(ctx, &status); err != nil {
 			return err
 		}
 		switch status {
 		case "validated":
-			if err := m.end(ctx, match.Completed, "", nil); err != nil {
+			if err := m.end(ctx, match.Completed, "", match.System, nil); err != nil {
 				return err
 			}
-			m.queue(match.MailCompleted, match.Requester, 0)
-			m.queue(match.MailCompleted, match.Volunteer, 0)
+			m.queueMail(match.MailCompleted, match.Requester, 0)
+			m.queueMail(match.MailCompleted, match.Volunteer, 0)
 			return nil
 		case "invalidated", "refused", "expired", "cancelled":
-			return m.end(ctx, match.Cancelled, "la procuration n'a pas abouti ("+status+")", &match.Step{FirstInLine: true})
+			return m.end(ctx, match.Cancelled, "la procuration n'a pas abouti ("+status+")", match.System, &match.Step{FirstInLine: true})
 		}
 		next := workflow.Now(ctx).Add(m.in.Settings.DossierCheckEvery)
 		if !next.Before(m.in.ElectionEnd) {
-			if workflow.Now(ctx).Before(m.in.ElectionEnd) {
-				next = m.in.ElectionEnd
-			} else {
-				return m.end(ctx, match.Cancelled, "la procuration n'a pas été validée avant la fin de l'élection", nil)
+			if !workflow.Now(ctx).Before(m.in.ElectionEnd) {
+				return m.end(ctx, match.Cancelled, "la procuration n'a pas été validée avant la fin de l'élection", match.System, nil)
 			}
+			next = m.in.ElectionEnd
 		}
 		if _, err := m.wait(ctx, next, "read the dossier again"); err != nil {
 			return err
@@ -227,19 +241,20 @@ func (m *matchFlow) followDossier(ctx workflow.Context) error {
 }
 
 // end records a final status and tells both parties.
-func (m *matchFlow) end(ctx workflow.Context, status match.Status, reason string, extra *match.Step) error {
-	if err := m.mu.Lock(ctx); err != nil {
+func (m *matchFlow) end(ctx workflow.Context, status match.Status, reason string, by match.Actor, extra *match.Step) error {
+	unlock, err := m.lock(ctx)
+	if err != nil {
 		return err
 	}
-	defer m.mu.Unlock()
-	return m.endLocked(ctx, status, reason, extra)
+	defer unlock()
+	return m.endLocked(ctx, status, reason, by, extra)
 }
 
-func (m *matchFlow) endLocked(ctx workflow.Context, status match.Status, reason string, extra *match.Step) error {
+func (m *matchFlow) endLocked(ctx workflow.Context, status match.Status, reason string, by match.Actor, extra *match.Step) error {
 	if m.status.Final() {
 		return nil
 	}
-	step := match.Step{Status: status, Actor: match.System, Action: string(status), EndReason: reason}
+	step := match.Step{Status: status, Actor: by, Action: string(status), EndReason: reason}
 	if extra != nil {
 		step.DeclinedPair, step.Withdraw, step.FirstInLine = extra.DeclinedPair, extra.Withdraw, extra.FirstInLine
 	}
@@ -247,8 +262,8 @@ func (m *matchFlow) endLocked(ctx workflow.Context, status match.Status, reason 
 		return err
 	}
 	if status != match.Completed {
-		m.queue(match.MailEnded, match.Requester, 0)
-		m.queue(match.MailEnded, match.Volunteer, 0)
+		m.queueMail(match.MailEnded, match.Requester, 0)
+		m.queueMail(match.MailEnded, match.Volunteer, 0)
 	}
 	return nil
 }
@@ -258,14 +273,14 @@ func (m *matchFlow) validateApproval(in match.Approval) error {
 		return fmt.Errorf("outcome %q: want approved or rejected", in.Outcome)
 	}
 	if m.status != match.Proposed || !m.in.Settings.RequireApproval {
-		return matchWrongState(m.status)
+		return match.WrongState(m.status)
 	}
 	return nil
 }
 
 func (m *matchFlow) approve(ctx workflow.Context, in match.Approval) (match.Status, error) {
 	if in.Outcome == "rejected" {
-		if err := m.end(ctx, match.Rejected, "la mise en relation n'a pas été retenue", nil); err != nil {
+		if err := m.end(ctx, match.Rejected, "la mise en relation n'a pas été retenue", in.Actor, nil); err != nil {
 			return "", err
 		}
 		return m.status, nil
@@ -284,18 +299,19 @@ func (m *matchFlow) validateAnswer(in match.Answer) error {
 		return fmt.Errorf("party %q", in.Party)
 	}
 	if m.status != match.AwaitingAnswer || m.answers[in.Party] != "" {
-		return matchWrongState(m.status)
+		return match.WrongState(m.status)
 	}
 	return nil
 }
 
 func (m *matchFlow) answer(ctx workflow.Context, in match.Answer) (match.Status, error) {
-	if err := m.mu.Lock(ctx); err != nil {
+	unlock, err := m.lock(ctx)
+	if err != nil {
 		return "", err
 	}
-	defer m.mu.Unlock()
+	defer unlock()
 	if m.status != match.AwaitingAnswer || m.answers[in.Party] != "" {
-		return "", matchWrongState(m.status)
+		return "", match.WrongState(m.status)
 	}
 	if in.Outcome == "declined" {
 		m.answers[in.Party] = in.Outcome
@@ -304,7 +320,7 @@ func (m *matchFlow) answer(ctx workflow.Context, in match.Answer) (match.Status,
 		if err := m.record(ctx, step); err != nil {
 			return "", err
 		}
-		m.queue(match.MailEnded, otherParty(in.Party), 0)
+		m.queueMail(match.MailEnded, otherParty(in.Party), 0)
 		return m.status, nil
 	}
 	status := match.AwaitingAnswer
@@ -317,8 +333,8 @@ func (m *matchFlow) answer(ctx workflow.Context, in match.Answer) (match.Status,
 	m.answers[in.Party] = in.Outcome
 	if status == match.Accepted {
 		m.reminders = 0
-		m.queue(match.MailContacts, match.Requester, 0)
-		m.queue(match.MailContacts, match.Volunteer, 0)
+		m.queueMail(match.MailContacts, match.Requester, 0)
+		m.queueMail(match.MailContacts, match.Volunteer, 0)
 	}
 	return m.status, nil
 }
@@ -330,18 +346,19 @@ func (m *matchFlow) validateLink(in match.Link) error {
 		return fmt.Errorf("reference %q is not a dossier reference", in.Reference)
 	}
 	if m.status != match.Accepted {
-		return matchWrongState(m.status)
+		return match.WrongState(m.status)
 	}
 	return nil
 }
 
 func (m *matchFlow) link(ctx workflow.Context, in match.Link) (match.Status, error) {
-	if err := m.mu.Lock(ctx); err != nil {
+	unlock, err := m.lock(ctx)
+	if err != nil {
 		return "", err
 	}
-	defer m.mu.Unlock()
+	defer unlock()
 	if m.status != match.Accepted {
-		return "", matchWrongState(m.status)
+		return "", match.WrongState(m.status)
 	}
 	if err := m.record(ctx, match.Step{Status: match.ProcurationLinked, Actor: in.Actor, Action: "link", Reference: in.Reference}); err != nil {
 		return "", err
@@ -357,51 +374,86 @@ func otherParty(p string) string {
 	return match.Requester
 }
 
-func matchWrongState(s match.Status) error { return match.WrongState(s) }
-
 // record writes the step; the caller holds the mutex.
 func (m *matchFlow) record(ctx workflow.Context, step match.Step) error {
 	step.MatchID, step.Seq, step.At = m.in.MatchID, m.seq+1, workflow.Now(ctx)
-	if err := workflow.ExecuteActivity(activityContext(ctx, "record "+string(step.Status)), matchActs.RecordMatchStep, step).
-		Get(ctx, nil); err != nil {
+	if err := m.step(ctx, "record "+string(step.Status), match.ActivityRecordStep, step).Get(ctx, nil); err != nil {
 		return err
 	}
-	m.seq = step.Seq
+	since := m.since
 	if step.Status != m.status {
-		m.status, m.since, m.reminders = step.Status, step.At, 0
+		m.status, since, m.reminders = step.Status, step.At, 0
 	}
+	m.moved(step.Seq, since, matchEvent(step))
 	m.publish(ctx)
 	return nil
 }
 
-func (m *matchFlow) queue(kind match.MailKind, party string, count int) {
+func (m *matchFlow) queueMail(kind match.MailKind, party string, count int) {
 	key := fmt.Sprintf("match/%s/%s/%s", m.in.MatchID, kind, party)
 	if count > 0 {
 		key = fmt.Sprintf("%s/%d", key, count)
 	}
-	m.mails = append(m.mails, match.Mail{Key: key, Kind: kind, MatchID: m.in.MatchID, Party: party, Count: count})
-}
-
-func (m *matchFlow) sendMails(ctx workflow.Context) error {
-	for len(m.mails) > 0 {
-		mail := m.mails[0]
-		if err := workflow.ExecuteActivity(mailContext(ctx, "email: "+string(mail.Kind)+" to "+mail.Party), matchActs.SendMatchMail, mail).
-			Get(ctx, nil); err != nil {
-			return err
-		}
-		m.mails = m.mails[1:]
-	}
-	return nil
+	m.queue(match.Mail{Key: key, Kind: kind, MatchID: m.in.MatchID, Party: party, Count: count})
 }
 
 // wait blocks until the status changes, an email is queued, or until passes.
 func (m *matchFlow) wait(ctx workflow.Context, until time.Time, summary string) (bool, error) {
-	status, queued := m.status, len(m.mails)
-	return awaitUntil(ctx, until, summary, func() bool { return m.status != status || len(m.mails) != queued })
+	status, queued := m.status, m.queued()
+	m.next, m.nextWhat = until, summary
+	workflow.SetCurrentDetails(ctx, m.details())
+	return m.waitUntil(ctx, until, summary, func() bool { return m.status != status || m.queued() != queued })
 }
 
 func (m *matchFlow) publish(ctx workflow.Context) {
 	_ = workflow.UpsertTypedSearchAttributes(ctx, match.StatusAttribute.ValueSet(string(m.status)), campaign.Attribute.ValueSet(m.in.Campaign))
-	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** (campaign %s): %s since %s", m.in.MatchID, m.in.Campaign, m.status,
-		m.since.UTC().Format("2006-01-02 15:04 MST")))
+	workflow.SetCurrentDetails(ctx, m.details())
+}
+
+var answerFrench = map[string]string{"": "pas encore répondu", "accepted": "a accepté", "declined": "a décliné"}
+
+// details says, in French, where the match stands, what it waits for, from
+// whom and until when, and the last thing that happened.
+func (m *matchFlow) details() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** — campagne %s, tours %v\n\n", m.in.MatchID, m.in.Campaign, m.in.Rounds)
+	fmt.Fprintf(&b, "**Statut** : %s, depuis le %s.\n\n", m.status.French(), french.Instant(m.since))
+	switch m.status {
+	case match.Proposed:
+		b.WriteString("**Attend** : l'approbation de l'équipe de la campagne (back office)")
+	case match.AwaitingAnswer:
+		fmt.Fprintf(&b, "**Attend** : les réponses avant le %s — demandeur : %s ; volontaire : %s", french.Instant(m.deadline),
+			answerFrench[m.answers[match.Requester]], answerFrench[m.answers[match.Volunteer]])
+	case match.Accepted:
+		b.WriteString("**Attend** : que le demandeur dépose sa procuration et en indique la référence")
+	case match.ProcurationLinked:
+		fmt.Fprintf(&b, "**Suit** : la procuration %s jusqu'à sa validation", m.reference)
+	}
+	if !m.status.Final() && !m.next.IsZero() {
+		fmt.Fprintf(&b, " ; prochaine échéance le %s (%s)", french.Instant(m.next), m.nextWhat)
+	}
+	if !m.status.Final() {
+		b.WriteString(".\n\n")
+	}
+	fmt.Fprintf(&b, "**Dernier événement** : %s, le %s.", m.last, french.Instant(m.since))
+	if m.alert != "" {
+		fmt.Fprintf(&b, "\n\n⚠ **À traiter** : %s", m.alert)
+	}
+	return b.String()
+}
+
+// matchEvent says what a step did, in French.
+func matchEvent(s match.Step) string {
+	who := map[string]string{match.Requester: "le demandeur", match.Volunteer: "le volontaire"}
+	switch {
+	case s.Answer != nil:
+		return who[s.Answer.Party] + " " + answerFrench[s.Answer.Outcome]
+	case s.Action == "offer":
+		return "proposition envoyée aux deux personnes"
+	case s.Action == "link":
+		return "procuration " + s.Reference + " indiquée par le demandeur"
+	case s.EndReason != "":
+		return s.Status.French() + " : " + s.EndReason
+	}
+	return s.Status.French()
 }

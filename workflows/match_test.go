@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/procurations/procuration/activities"
 	"github.com/procurations/procuration/internal/match"
+	"github.com/procurations/procuration/internal/outbox"
 )
 
 type matchHarness struct {
@@ -30,17 +30,17 @@ func newMatchHarness(t *testing.T) *matchHarness {
 		MatchID: "m-1", Campaign: "planprocu", Rounds: []int{1, 2},
 		FirstRound: t0.Add(30 * day), ElectionEnd: t0.Add(45 * day), Settings: match.DefaultSettings(),
 	}}
-	env.RegisterActivity(&activities.Matches{})
-	env.OnActivity(matchActs.RecordMatchStep, mock.Anything, mock.Anything).Return(func(_ context.Context, s match.Step) error {
+	registerActivities(env)
+	env.OnActivity(match.ActivityRecordStep, mock.Anything, mock.Anything).Return(func(_ context.Context, s match.Step) error {
 		h.steps = append(h.steps, s)
 		return nil
 	})
-	env.OnActivity(matchActs.SendMatchMail, mock.Anything, mock.Anything).Return(func(_ context.Context, m match.Mail) error {
+	env.OnActivity(match.ActivitySendMail, mock.Anything, mock.Anything).Return(func(_ context.Context, m match.Mail) (outbox.Receipt, error) {
 		h.mails = append(h.mails, m)
 		h.mailAt = append(h.mailAt, env.Now().Sub(t0))
-		return nil
+		return outbox.Receipt{}, nil
 	})
-	env.OnActivity(matchActs.DossierStatus, mock.Anything, mock.Anything).Return(func(context.Context, string) (string, error) {
+	env.OnActivity(match.ActivityDossierStatus, mock.Anything, mock.Anything).Return(func(context.Context, string) (string, error) {
 		if len(h.dossier) == 0 {
 			return "", nil
 		}

@@ -1,55 +1,64 @@
-// Package workflows holds the durable processes: one workflow per dossier.
+// Package workflows holds the durable processes: one workflow per dossier,
+// one per match, a campaign's lifetime and a sign-up's confirmation.
 package workflows
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/procurations/procuration/activities"
 	"github.com/procurations/procuration/internal/dossier"
+	"github.com/procurations/procuration/internal/french"
 )
 
-// ProcurationState is what the status query returns.
-type ProcurationState = dossier.State
+// Procurations runs the dossiers with the deployment's timing and review
+// settings, which belong to the worker: a dossier copies them when it starts.
+type Procurations struct {
+	Policy dossier.Policy
+}
 
 type procuration struct {
+	*flow
 	in            dossier.Start
+	policy        dossier.Policy
 	status        dossier.Status
-	waitingSince  time.Time
 	remindersSent int // in the current status
 	// beforeRoundSent: the reminder 3 days before the first round is sent once.
 	beforeRoundSent bool
 	startedAt       time.Time
-	seq             int
-	mails           []dossier.Mail
-	mu              workflow.Mutex
-	// localSteps: the read model and cap activities run as local
-	// activities (version 1), saving a server round trip per portal action.
-	localSteps bool
+	// next is what the dossier waits for, and until when.
+	next     time.Time
+	nextWhat string
 }
 
 // Procuration runs one dossier from submission to its end.
-func Procuration(ctx workflow.Context, in dossier.Start) (dossier.Status, error) {
-	p := &procuration{in: in, status: dossier.AwaitingPolice, seq: 1}
-	if err := p.setup(ctx); err != nil {
+func (w *Procurations) Procuration(ctx workflow.Context, in dossier.Start) (dossier.Status, error) {
+	p := &procuration{in: in, status: dossier.AwaitingPolice}
+	if err := p.setup(ctx, w.Policy); err != nil {
 		return "", err
 	}
 	return p.run(ctx)
 }
 
-const localStepsChange = "local-steps"
-
-func (p *procuration) setup(ctx workflow.Context) error {
-	// Dossiers started before version 1 replay with regular activities.
-	p.localSteps = workflow.GetVersion(ctx, localStepsChange, workflow.DefaultVersion, 1) >= 1
-	p.mu = workflow.NewMutex(ctx)
-	p.waitingSince = workflow.Now(ctx)
-	p.startedAt = p.waitingSince
-	if err := workflow.SetQueryHandlerWithOptions(ctx, dossier.QueryStatus, func() (ProcurationState, error) {
-		return ProcurationState{Status: p.status, WaitingSince: p.waitingSince, RemindersSent: p.remindersSent}, nil
+func (p *procuration) setup(ctx workflow.Context, policy dossier.Policy) error {
+	p.flow = newFlow(ctx, dossier.ActivitySendMail)
+	p.startedAt = p.since
+	p.policy = p.in.Policy
+	if p.policy.Review == "" {
+		// The worker's settings, recorded once so that the dossier keeps them.
+		if err := workflow.SideEffect(ctx, func(workflow.Context) any { return policy }).Get(&p.policy); err != nil {
+			return err
+		}
+	}
+	if r := p.in.Resume; r != nil {
+		p.status, p.seq, p.since = r.Status, r.Seq, r.WaitingSince
+		p.last = "dossier repris après la perte de son workflow"
+	}
+	if err := workflow.SetQueryHandlerWithOptions(ctx, dossier.QueryStatus, func() (dossier.State, error) {
+		return dossier.State{Status: p.status, WaitingSince: p.since, RemindersSent: p.remindersSent}, nil
 	}, workflow.QueryHandlerOptions{Description: "status, waiting since, reminders sent"}); err != nil {
 		return err
 	}
@@ -66,60 +75,104 @@ func (p *procuration) setup(ctx workflow.Context) error {
 }
 
 func (p *procuration) run(ctx workflow.Context) (dossier.Status, error) {
-	p.queueMail(dossier.MailSubmission, 0)
+	if p.in.Resume == nil {
+		p.queueMail(dossier.MailSubmission, 0)
+		p.last = "demande déposée par le mandant"
+	}
 	p.publish(ctx)
-	if p.in.DigitalIdentity {
+	if p.in.DigitalIdentity && p.status == dossier.AwaitingPolice {
 		if err := p.satisfyPoliceDigitally(ctx); err != nil {
-			return "", err
-		}
-	}
-	for !p.status.Final() {
-		if err := p.sendMails(ctx); err != nil {
-			return "", err
-		}
-		var err error
-		switch p.status {
-		case dossier.AwaitingPolice:
-			err = p.awaitPolice(ctx)
-		case dossier.AwaitingTownHall:
-			if p.in.Policy.Review == dossier.ReviewAutomatic {
-				err = p.reviewAutomatically(ctx)
-			} else {
-				err = p.awaitTownHall(ctx)
+			if done, err := p.stopped(ctx, err); done {
+				return p.status, err
 			}
-		case dossier.Validated:
-			err = p.awaitEnd(ctx)
-		}
-		if err != nil {
-			return "", err
 		}
 	}
-	// Handlers may still be recording a step; let them finish first.
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-		return "", err
+	err := p.drive(ctx, func() bool { return p.status.Final() }, p.advance, func(err error) (bool, error) { return p.stopped(ctx, err) })
+	return p.status, err
+}
+
+// advance takes the step the dossier's status calls for.
+func (p *procuration) advance(ctx workflow.Context) error {
+	switch p.status {
+	case dossier.AwaitingPolice:
+		return p.awaitPolice(ctx)
+	case dossier.AwaitingTownHall:
+		if p.policy.Review == dossier.ReviewAutomatic {
+			return p.reviewAutomatically(ctx)
+		}
+		return p.awaitTownHall(ctx)
+	case dossier.Validated:
+		return p.awaitEnd(ctx)
 	}
-	if err := p.sendMails(ctx); err != nil {
-		return "", err
+	return nil
+}
+
+// stopped handles what interrupted the main loop: a cancellation from the
+// Web UI ends the dossier as a grantor's cancellation would; a step the
+// database refuses for good is flagged, and the dossier waits for another
+// action (its other actions keep working). It reports whether the
+// workflow ends.
+func (p *procuration) stopped(ctx workflow.Context, err error) (bool, error) {
+	if cancelled(ctx, err) {
+		return true, p.cancelledBySupport(ctx)
 	}
-	return p.status, nil
+	if !permanent(err) {
+		return true, err
+	}
+	p.flag(ctx, "step_failed", "étape refusée par la base de données : "+err.Error())
+	p.publish(ctx)
+	status := p.status
+	if err := workflow.Await(ctx, func() bool { return p.status != status }); err != nil {
+		return p.stopped(ctx, err)
+	}
+	return false, nil
+}
+
+// cancelledBySupport runs a Temporal-level cancellation through the path
+// of a portal cancellation: status, audit entry naming support, cap slot
+// released, email; then the workflow ends as cancelled.
+func (p *procuration) cancelledBySupport(ctx workflow.Context) error {
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	unlock, err := p.lock(ctx)
+	if err != nil {
+		return err
+	}
+	if !p.status.Final() {
+		// A handler cancelled mid-step may have recorded a step the
+		// workflow never saw: skip its number.
+		p.seq++
+		if err := p.releaseSlot(ctx); err != nil {
+			unlock()
+			return err
+		}
+		if err := p.record(ctx, dossier.Cancelled, dossier.SupportActor, "cancel.support", nil, nil); err != nil {
+			unlock()
+			return err
+		}
+		p.queueMail(dossier.MailCancelled, 0)
+	}
+	unlock()
+	if err := p.finish(ctx); err != nil {
+		return err
+	}
+	return temporal.NewCanceledError("résiliée par le support")
 }
 
 // awaitPolice waits for the police visit, reminding the grantor and
 // expiring the dossier when its validity has passed. The reminder before the
 // first round counts as one: the regular rhythm resumes from it.
 func (p *procuration) awaitPolice(ctx workflow.Context) error {
-	policy := p.in.Policy
-	last := p.waitingSince
+	last := p.since
 	for p.status == dossier.AwaitingPolice {
-		next := last.Add(policy.PoliceReminderEvery)
+		next := last.Add(p.policy.PoliceReminderEvery)
 		if p.remindersSent == 0 {
-			next = p.waitingSince.Add(policy.PoliceFirstReminder)
+			next = p.since.Add(p.policy.PoliceFirstReminder)
 		}
 		kind, summary := dossier.MailPoliceReminder, "police reminder"
 		if !p.beforeRoundSent && !p.in.FirstRound.IsZero() {
 			// A dossier submitted in the last days gets no separate warning:
 			// its submission email already carries it.
-			beforeRound := p.in.FirstRound.Add(-policy.BeforeRoundReminder)
+			beforeRound := p.in.FirstRound.Add(-p.policy.BeforeRoundReminder)
 			if beforeRound.After(p.startedAt) && !beforeRound.After(next) {
 				next, kind, summary = beforeRound, dossier.MailBeforeRoundReminder, "reminder before the first round"
 			}
@@ -141,7 +194,7 @@ func (p *procuration) awaitPolice(ctx workflow.Context) error {
 		p.remindersSent++
 		p.queueMail(kind, p.remindersSent)
 		p.publish(ctx)
-		if err := p.sendMails(ctx); err != nil {
+		if err := p.send(ctx); err != nil {
 			return err
 		}
 	}
@@ -151,9 +204,8 @@ func (p *procuration) awaitPolice(ctx workflow.Context) error {
 // awaitTownHall waits for the agent's decision, reminding the commune's
 // electoral service after a day and then daily.
 func (p *procuration) awaitTownHall(ctx workflow.Context) error {
-	policy := p.in.Policy
 	for p.status == dossier.AwaitingTownHall {
-		next := p.waitingSince.Add(policy.TownHallFirstReminder + time.Duration(p.remindersSent)*policy.TownHallReminderEvery)
+		next := p.since.Add(p.policy.TownHallFirstReminder + time.Duration(p.remindersSent)*p.policy.TownHallReminderEvery)
 		summary := "town hall reminder"
 		expiring := !next.Before(p.in.ValidUntil)
 		if expiring {
@@ -169,7 +221,7 @@ func (p *procuration) awaitTownHall(ctx workflow.Context) error {
 		p.remindersSent++
 		p.queueMail(dossier.MailTownHallReminder, p.remindersSent)
 		p.publish(ctx)
-		if err := p.sendMails(ctx); err != nil {
+		if err := p.send(ctx); err != nil {
 			return err
 		}
 	}
@@ -188,20 +240,23 @@ func (p *procuration) awaitEnd(ctx workflow.Context) error {
 
 // wait blocks until the status changes, an email is queued, or until passes.
 func (p *procuration) wait(ctx workflow.Context, until time.Time, summary string) (bool, error) {
-	status, queued := p.status, len(p.mails)
-	return awaitUntil(ctx, until, summary, func() bool { return p.status != status || len(p.mails) != queued })
+	status, queued := p.status, p.queued()
+	p.next, p.nextWhat = until, summary
+	workflow.SetCurrentDetails(ctx, p.details())
+	return p.waitUntil(ctx, until, summary, func() bool { return p.status != status || p.queued() != queued })
 }
 
 func (p *procuration) reviewAutomatically(ctx workflow.Context) error {
-	if err := p.mu.Lock(ctx); err != nil {
+	unlock, err := p.lock(ctx)
+	if err != nil {
 		return err
 	}
-	defer p.mu.Unlock()
+	defer unlock()
 	if p.status != dossier.AwaitingTownHall {
 		return nil // cancelled while waiting for the lock
 	}
 	var slot dossier.SlotOutcome
-	if err := p.step(ctx, "check register and reserve the proxy's slot", acts.ReserveProxySlot, p.in.Reference).Get(ctx, &slot); err != nil {
+	if err := p.step(ctx, "check register and reserve the proxy's slot", dossier.ActivityReserveSlot, p.in.Reference).Get(ctx, &slot); err != nil {
 		return err
 	}
 	step := &dossier.TownHallStep{Outcome: dossier.TownHallValidated, Automatic: true}
@@ -218,10 +273,11 @@ func (p *procuration) reviewAutomatically(ctx workflow.Context) error {
 }
 
 func (p *procuration) satisfyPoliceDigitally(ctx workflow.Context) error {
-	if err := p.mu.Lock(ctx); err != nil {
+	unlock, err := p.lock(ctx)
+	if err != nil {
 		return err
 	}
-	defer p.mu.Unlock()
+	defer unlock()
 	if p.status != dossier.AwaitingPolice {
 		return nil
 	}
@@ -235,10 +291,11 @@ func (p *procuration) satisfyPoliceDigitally(ctx workflow.Context) error {
 }
 
 func (p *procuration) expire(ctx workflow.Context) error {
-	if err := p.mu.Lock(ctx); err != nil {
+	unlock, err := p.lock(ctx)
+	if err != nil {
 		return err
 	}
-	defer p.mu.Unlock()
+	defer unlock()
 	if p.status.Final() {
 		return nil
 	}
@@ -254,7 +311,7 @@ func (p *procuration) expire(ctx workflow.Context) error {
 
 func (p *procuration) validateVerification(in dossier.PoliceVerification) error {
 	if p.status != dossier.AwaitingPolice {
-		return wrongState(p.status)
+		return dossier.WrongState(p.status)
 	}
 	if in.Outcome != dossier.PoliceVerified && in.Outcome != dossier.PoliceRefused {
 		return fmt.Errorf("outcome %q: want verified or refused", in.Outcome)
@@ -263,12 +320,13 @@ func (p *procuration) validateVerification(in dossier.PoliceVerification) error 
 }
 
 func (p *procuration) verify(ctx workflow.Context, in dossier.PoliceVerification) (dossier.Status, error) {
-	if err := p.mu.Lock(ctx); err != nil {
+	unlock, err := p.lock(ctx)
+	if err != nil {
 		return "", err
 	}
-	defer p.mu.Unlock()
+	defer unlock()
 	if p.status != dossier.AwaitingPolice {
-		return "", wrongState(p.status)
+		return "", dossier.WrongState(p.status)
 	}
 	status, mail := dossier.AwaitingTownHall, dossier.MailPoliceReceipt
 	if in.Outcome == dossier.PoliceRefused {
@@ -286,11 +344,11 @@ func (p *procuration) verify(ctx workflow.Context, in dossier.PoliceVerification
 }
 
 func (p *procuration) validateDecision(in dossier.TownHallDecision) error {
-	if p.in.Policy.Review != dossier.ReviewManual {
+	if p.policy.Review != dossier.ReviewManual {
 		return temporal.NewApplicationError("town hall review is automatic in this deployment", dossier.ErrWrongState, string(p.status))
 	}
 	if p.status != dossier.AwaitingTownHall {
-		return wrongState(p.status)
+		return dossier.WrongState(p.status)
 	}
 	if in.Outcome != dossier.TownHallValidated && in.Outcome != dossier.TownHallInvalidated {
 		return fmt.Errorf("outcome %q: want validated or invalidated", in.Outcome)
@@ -299,17 +357,18 @@ func (p *procuration) validateDecision(in dossier.TownHallDecision) error {
 }
 
 func (p *procuration) decide(ctx workflow.Context, in dossier.TownHallDecision) (dossier.Status, error) {
-	if err := p.mu.Lock(ctx); err != nil {
+	unlock, err := p.lock(ctx)
+	if err != nil {
 		return "", err
 	}
-	defer p.mu.Unlock()
+	defer unlock()
 	if p.status != dossier.AwaitingTownHall {
-		return "", wrongState(p.status)
+		return "", dossier.WrongState(p.status)
 	}
 	status, mail := dossier.Invalidated, dossier.MailInvalidated
 	if in.Outcome == dossier.TownHallValidated {
 		var slot dossier.SlotOutcome
-		if err := p.step(ctx, "check register and reserve the proxy's slot", acts.ReserveProxySlot, p.in.Reference).Get(ctx, &slot); err != nil {
+		if err := p.step(ctx, "check register and reserve the proxy's slot", dossier.ActivityReserveSlot, p.in.Reference).Get(ctx, &slot); err != nil {
 			return "", err
 		}
 		if !slot.Reserved {
@@ -327,18 +386,19 @@ func (p *procuration) decide(ctx workflow.Context, in dossier.TownHallDecision) 
 
 func (p *procuration) validateCancel(dossier.Cancellation) error {
 	if p.status.Final() {
-		return wrongState(p.status)
+		return dossier.WrongState(p.status)
 	}
 	return nil
 }
 
 func (p *procuration) cancel(ctx workflow.Context, in dossier.Cancellation) (dossier.Status, error) {
-	if err := p.mu.Lock(ctx); err != nil {
+	unlock, err := p.lock(ctx)
+	if err != nil {
 		return "", err
 	}
-	defer p.mu.Unlock()
+	defer unlock()
 	if p.status.Final() {
-		return "", wrongState(p.status)
+		return "", dossier.WrongState(p.status)
 	}
 	if err := p.releaseSlot(ctx); err != nil {
 		return "", err
@@ -357,7 +417,7 @@ func (p *procuration) releaseSlot(ctx workflow.Context) error {
 	if p.status != dossier.Validated && p.status != dossier.AwaitingTownHall {
 		return nil
 	}
-	return p.step(ctx, "release the proxy's slot", acts.ReleaseProxySlot, p.in.Reference).Get(ctx, nil)
+	return p.step(ctx, "release the proxy's slot", dossier.ActivityReleaseSlot, p.in.Reference).Get(ctx, nil)
 }
 
 // record writes the step to the read model, then moves the workflow on.
@@ -368,33 +428,14 @@ func (p *procuration) record(ctx workflow.Context, status dossier.Status, actor 
 		Reference: p.in.Reference, Seq: p.seq + 1, Status: status, At: workflow.Now(ctx),
 		Actor: actor, Action: action, Police: police, TownHall: townHall,
 	}
-	if err := p.step(ctx, "record "+string(status), acts.RecordStep, step).Get(ctx, nil); err != nil {
+	if err := p.step(ctx, "record "+string(status), dossier.ActivityRecordStep, step).Get(ctx, nil); err != nil {
 		return err
 	}
-	p.seq = step.Seq
+	p.moved(step.Seq, step.At, lastEvent(step))
 	p.status = status
-	p.waitingSince = step.At
 	p.remindersSent = 0
 	p.publish(ctx)
 	return nil
-}
-
-// step runs a short database activity: locally from version 1 on, retried
-// for as long as the database is away either way.
-func (p *procuration) step(ctx workflow.Context, summary string, activity any, args ...any) workflow.Future {
-	if !p.localSteps {
-		return workflow.ExecuteActivity(activityContext(ctx, summary), activity, args...)
-	}
-	return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout:    10 * time.Second,
-		ScheduleToCloseTimeout: 30 * 24 * time.Hour,
-		Summary:                summary,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    100 * time.Millisecond,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-		},
-	}), activity, args...)
 }
 
 func (p *procuration) queueMail(kind dossier.MailKind, count int) {
@@ -402,20 +443,7 @@ func (p *procuration) queueMail(kind dossier.MailKind, count int) {
 	if count > 0 {
 		key = fmt.Sprintf("%s/%d", key, count)
 	}
-	p.mails = append(p.mails, dossier.Mail{Key: key, Kind: kind, Reference: p.in.Reference, Count: count})
-}
-
-// sendMails sends what handlers and timers queued, in order. A failed send
-// is retried by the activity's policy; the email is never dropped.
-func (p *procuration) sendMails(ctx workflow.Context) error {
-	for len(p.mails) > 0 {
-		m := p.mails[0]
-		if err := workflow.ExecuteActivity(mailContext(ctx, "email: "+string(m.Kind)), acts.SendMail, m).Get(ctx, nil); err != nil {
-			return err
-		}
-		p.mails = p.mails[1:]
-	}
-	return nil
+	p.queue(dossier.Mail{Key: key, Kind: kind, Reference: p.in.Reference, Count: count})
 }
 
 // publish refreshes what support staff see in the Web UI.
@@ -423,65 +451,77 @@ func (p *procuration) publish(ctx workflow.Context) {
 	_ = workflow.UpsertTypedSearchAttributes(ctx,
 		dossier.StatusAttribute.ValueSet(string(p.status)),
 		dossier.CommuneAttribute.ValueSet(p.in.CommuneCode),
-		dossier.WaitingSinceAttribute.ValueSet(p.waitingSince),
+		dossier.WaitingSinceAttribute.ValueSet(p.since),
 		dossier.ValidUntilAttribute.ValueSet(p.in.ValidUntil),
 		dossier.RemindersAttribute.ValueSet(int64(p.remindersSent)),
 	)
 	workflow.SetCurrentDetails(ctx, p.details())
 }
 
+// commune names the grantor's commune as a person reads it.
+func (p *procuration) commune() string {
+	if p.in.CommuneName == "" {
+		return "la commune " + p.in.CommuneCode
+	}
+	return p.in.CommuneName + " (" + p.in.CommuneCode + ")"
+}
+
+// details says, in French, where the dossier stands, what it waits for,
+// from whom and until when, and the last thing that happened.
 func (p *procuration) details() string {
-	since := p.waitingSince.UTC().Format("2006-01-02 15:04 MST")
-	var what string
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** — mandant inscrit à %s\n\n", p.in.Reference, p.commune())
+	fmt.Fprintf(&b, "**Statut** : %s, depuis le %s.\n\n", p.status.French(), french.Instant(p.since))
 	switch p.status {
 	case dossier.AwaitingPolice:
-		what = "waiting for the grantor's visit to a police station or gendarmerie since " + since
+		b.WriteString("**Attend** : la visite du mandant dans un commissariat ou une gendarmerie, avec sa référence et une pièce d'identité")
 	case dossier.AwaitingTownHall:
-		what = fmt.Sprintf("waiting for the town hall of %s since %s", p.in.CommuneCode, since)
+		if p.policy.Review == dossier.ReviewAutomatic {
+			b.WriteString("**Attend** : le contrôle automatique du répertoire électoral")
+		} else {
+			b.WriteString("**Attend** : la décision de la mairie de " + p.commune())
+		}
 	case dossier.Validated:
-		what = "validated on " + since + "; active until " + p.in.ValidUntil.UTC().Format("2006-01-02 15:04 MST")
-	default:
-		what = fmt.Sprintf("%s on %s", p.status, since)
+		b.WriteString("**Active** jusqu'à la fin de sa validité")
 	}
 	if !p.status.Final() {
-		what += fmt.Sprintf(", %d reminder%s sent", p.remindersSent, plural(p.remindersSent))
+		fmt.Fprintf(&b, ", au plus tard le %s (fin de validité).\n\n", french.Instant(p.in.ValidUntil))
+		fmt.Fprintf(&b, "**Relances envoyées** dans ce statut : %d", p.remindersSent)
+		if !p.next.IsZero() && p.next.Before(p.in.ValidUntil) {
+			fmt.Fprintf(&b, " ; prochaine le %s", french.Instant(p.next))
+		}
+		b.WriteString(".\n\n")
+	} else {
+		b.WriteString("\n\n")
 	}
-	return fmt.Sprintf("**%s** (commune %s): %s", p.in.Reference, p.in.CommuneCode, what)
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
+	if p.last != "" {
+		fmt.Fprintf(&b, "**Dernier événement** : %s, le %s.", p.last, french.Instant(p.since))
 	}
-	return "s"
+	if p.alert != "" {
+		fmt.Fprintf(&b, "\n\n⚠ **À traiter** : %s", p.alert)
+	}
+	return b.String()
 }
 
-func wrongState(s dossier.Status) error { return dossier.WrongState(s) }
-
-var acts *activities.Procurations
-
-func activityContext(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		Summary:             summary,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-		},
-	})
-}
-
-// mailContext retries for as long as the mail server is away: an email is
-// late rather than lost.
-func mailContext(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		Summary:             summary,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    5 * time.Minute,
-		},
-	})
+// lastEvent says what a step did, in French.
+func lastEvent(s dossier.Step) string {
+	switch {
+	case s.Police != nil && s.Police.DigitalIdentity:
+		return "identité vérifiée par France Identité"
+	case s.Police != nil && s.Police.Outcome == dossier.PoliceVerified:
+		return "identité vérifiée par la police ou la gendarmerie (agent " + s.Actor.Sub + ")"
+	case s.Police != nil:
+		return "refusée par la police ou la gendarmerie (agent " + s.Actor.Sub + ")"
+	case s.TownHall != nil && s.TownHall.Automatic:
+		return "décision automatique du répertoire électoral : " + s.Status.French()
+	case s.TownHall != nil:
+		return s.Status.French() + " par la mairie (agent " + s.Actor.Sub + ")"
+	case s.Actor.Role == dossier.SupportActor.Role:
+		return "résiliée par le support depuis l'interface Temporal"
+	case s.Status == dossier.Cancelled:
+		return "résiliée par le mandant"
+	case s.Status == dossier.Expired:
+		return "arrivée à la fin de sa validité"
+	}
+	return s.Status.French()
 }

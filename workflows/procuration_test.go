@@ -12,9 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/procurations/procuration/activities"
 	"github.com/procurations/procuration/internal/dossier"
+	"github.com/procurations/procuration/internal/outbox"
 )
 
 var t0 = time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -32,6 +34,8 @@ type harness struct {
 	reserve  dossier.SlotOutcome
 	reserved int
 	released int
+	// policy is the worker's setting the dossier copies.
+	policy dossier.Policy
 }
 
 type sentMail struct {
@@ -49,28 +53,28 @@ func newEnv() *testsuite.TestWorkflowEnvironment {
 func newHarness(t *testing.T) *harness {
 	env := newEnv()
 	env.SetStartTime(t0)
-	h := &harness{t: t, env: env, reserve: dossier.SlotOutcome{Reserved: true}, in: dossier.Start{
+	h := &harness{t: t, env: env, reserve: dossier.SlotOutcome{Reserved: true}, policy: dossier.DefaultPolicy(), in: dossier.Start{
 		Reference:   "K7M2QX",
 		CommuneCode: "75056",
+		CommuneName: "Paris",
 		ValidUntil:  t0.Add(60 * day),
-		Policy:      dossier.DefaultPolicy(),
 	}}
-	env.RegisterActivity(&activities.Procurations{})
-	env.OnActivity(acts.SendMail, mock.Anything, mock.Anything).Return(func(_ context.Context, m dossier.Mail) error {
+	registerActivities(env)
+	env.OnActivity(dossier.ActivitySendMail, mock.Anything, mock.Anything).Return(func(_ context.Context, m dossier.Mail) (outbox.Receipt, error) {
 		h.mails = append(h.mails, sentMail{at: env.Now().Sub(t0), kind: m.Kind, key: m.Key})
-		return nil
+		return outbox.Receipt{}, nil
 	})
-	env.OnActivity(acts.RecordStep, mock.Anything, mock.Anything).Return(func(_ context.Context, s dossier.Step) error {
+	env.OnActivity(dossier.ActivityRecordStep, mock.Anything, mock.Anything).Return(func(_ context.Context, s dossier.Step) error {
 		h.steps = append(h.steps, s)
 		return nil
 	})
-	env.OnActivity(acts.ReserveProxySlot, mock.Anything, mock.Anything).Return(func(context.Context, string) (dossier.SlotOutcome, error) {
+	env.OnActivity(dossier.ActivityReserveSlot, mock.Anything, mock.Anything).Return(func(context.Context, string) (dossier.SlotOutcome, error) {
 		if h.reserve.Reserved {
 			h.reserved++
 		}
 		return h.reserve, nil
 	})
-	env.OnActivity(acts.ReleaseProxySlot, mock.Anything, mock.Anything).Return(func(context.Context, string) error {
+	env.OnActivity(dossier.ActivityReleaseSlot, mock.Anything, mock.Anything).Return(func(context.Context, string) error {
 		h.released++
 		return nil
 	})
@@ -106,8 +110,18 @@ func updateAt(t *testing.T, env *testsuite.TestWorkflowEnvironment, d time.Durat
 	}, d)
 }
 
+// registerActivities gives the test environment every activity by its name.
+func registerActivities(env *testsuite.TestWorkflowEnvironment) {
+	env.RegisterActivity(&activities.Outbox{})
+	env.RegisterActivity(&activities.Procurations{})
+	env.RegisterActivity(&activities.Matches{})
+	env.RegisterActivity(&activities.Campaigns{})
+	env.RegisterActivity(&activities.Signups{})
+}
+
 func (h *harness) run() dossier.Status {
-	h.env.ExecuteWorkflow(Procuration, h.in)
+	h.env.RegisterWorkflowWithOptions((&Procurations{Policy: h.policy}).Procuration, workflow.RegisterOptions{Name: dossier.WorkflowName})
+	h.env.ExecuteWorkflow(dossier.WorkflowName, h.in)
 	require.True(h.t, h.env.IsWorkflowCompleted())
 	require.NoError(h.t, h.env.GetWorkflowError())
 	var status dossier.Status
@@ -182,8 +196,8 @@ func TestNoBeforeRoundReminderWhenSubmittedLate(t *testing.T) {
 
 func TestRemindersAreConfigurable(t *testing.T) {
 	h := newHarness(t)
-	h.in.Policy.PoliceFirstReminder = 6 * time.Hour
-	h.in.Policy.PoliceReminderEvery = day
+	h.policy.PoliceFirstReminder = 6 * time.Hour
+	h.policy.PoliceReminderEvery = day
 	h.in.ValidUntil = t0.Add(2 * day)
 	h.run()
 	var got []time.Duration
@@ -275,7 +289,7 @@ func TestCapReachedLeavesDossierWaiting(t *testing.T) {
 	h.env.RegisterDelayedCallback(func() {
 		v, err := h.env.QueryWorkflow(dossier.QueryStatus)
 		require.NoError(t, err)
-		var st ProcurationState
+		var st dossier.State
 		require.NoError(t, v.Get(&st))
 		require.Equal(t, dossier.AwaitingTownHall, st.Status)
 	}, 3*time.Hour)
@@ -294,7 +308,7 @@ func TestAutomaticReview(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
-			h.in.Policy.Review = dossier.ReviewAutomatic
+			h.policy.Review = dossier.ReviewAutomatic
 			h.reserve = tc.slot
 			h.at(time.Hour, dossier.UpdatePoliceVerification, verified, "")
 			h.at(2*time.Hour, dossier.UpdateTownHallDecision, validate, "automatic")
@@ -321,28 +335,38 @@ func TestFranceIdentiteSkipsPolice(t *testing.T) {
 func TestFailingMailIsRetriedNotLost(t *testing.T) {
 	env := newEnv()
 	env.SetStartTime(t0)
-	env.RegisterActivity(&activities.Procurations{})
+	registerActivities(env)
 	attempts := 0
-	env.OnActivity(acts.SendMail, mock.Anything, mock.Anything).Return(func(context.Context, dossier.Mail) error {
+	env.OnActivity(dossier.ActivitySendMail, mock.Anything, mock.Anything).Return(func(context.Context, dossier.Mail) (outbox.Receipt, error) {
 		attempts++
 		if attempts < 4 {
-			return errors.New("421 service not available")
+			return outbox.Receipt{}, errors.New("421 service not available")
 		}
-		return nil
+		return outbox.Receipt{}, nil
 	})
-	env.OnActivity(acts.RecordStep, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(acts.ReleaseProxySlot, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(dossier.ActivityRecordStep, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(dossier.ActivityReleaseSlot, mock.Anything, mock.Anything).Return(nil)
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(dossier.UpdateCancel, "", &testsuite.TestUpdateCallback{OnAccept: func() {}, OnReject: func(error) {}, OnComplete: func(any, error) {}},
 			dossier.Cancellation{Actor: grantor})
 	}, day)
-	env.ExecuteWorkflow(Procuration, dossier.Start{Reference: "K7M2QX", CommuneCode: "75056", ValidUntil: t0.Add(30 * day), Policy: dossier.DefaultPolicy()})
+	env.RegisterWorkflowWithOptions((&Procurations{Policy: dossier.DefaultPolicy()}).Procuration, workflow.RegisterOptions{Name: dossier.WorkflowName})
+	env.ExecuteWorkflow(dossier.WorkflowName, dossier.Start{Reference: "K7M2QX", CommuneCode: "75056", ValidUntil: t0.Add(30 * day)})
 	require.NoError(t, env.GetWorkflowError())
 	require.Equal(t, 5, attempts, "3 failures, then the submission and the cancellation")
 }
 
-func TestDetailsNameNoPerson(t *testing.T) {
-	p := &procuration{in: dossier.Start{Reference: "K7M2QX", CommuneCode: "75056"}, status: dossier.AwaitingTownHall,
-		waitingSince: t0, remindersSent: 2}
-	require.Equal(t, "**K7M2QX** (commune 75056): waiting for the town hall of 75056 since 2027-03-01 09:00 UTC, 2 reminders sent", p.details())
+func TestDetailsSayWhereTheDossierStandsInFrench(t *testing.T) {
+	p := &procuration{flow: &flow{since: t0, last: "identité vérifiée par la police ou la gendarmerie (agent opj-1)"},
+		in:     dossier.Start{Reference: "K7M2QX", CommuneCode: "75056", CommuneName: "Paris", ValidUntil: t0.Add(60 * day)},
+		policy: dossier.DefaultPolicy(), status: dossier.AwaitingTownHall, remindersSent: 2, next: t0.Add(3 * day)}
+	got := p.details()
+	for _, want := range []string{"**K7M2QX** — mandant inscrit à Paris (75056)", "en attente de décision de la mairie, depuis le lundi 1er mars 2027 à 10 h 00",
+		"la décision de la mairie de Paris (75056)", "au plus tard le vendredi 30 avril 2027 à 11 h 00", "Relances envoyées** dans ce statut : 2",
+		"prochaine le jeudi 4 mars 2027 à 10 h 00", "identité vérifiée par la police"} {
+		require.Contains(t, got, want)
+	}
+	for _, english := range []string{"waiting", "reminder", "UTC", "commune 75056"} {
+		require.NotContains(t, got, english)
+	}
 }

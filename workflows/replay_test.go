@@ -15,7 +15,7 @@ import (
 // from a dev server with `temporal workflow show -o json`.
 func TestReplayDossierStartedBeforeLocalSteps(t *testing.T) {
 	replayer := worker.NewWorkflowReplayer()
-	replayer.RegisterWorkflowWithOptions(Procuration, workflow.RegisterOptions{Name: dossier.WorkflowName})
+	replayer.RegisterWorkflowWithOptions((&Procurations{Policy: dossier.DefaultPolicy()}).Procuration, workflow.RegisterOptions{Name: dossier.WorkflowName})
 	if err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/procuration-before-local-steps.json"); err != nil {
 		t.Fatal(err)
 	}

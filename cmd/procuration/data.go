@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -53,14 +54,14 @@ func registerCmd(cfg *config.Config) *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			imported, rejected, err := a.Store.ImportRegister(cmd.Context(), f)
-			if err != nil {
-				return err
-			}
-			for _, r := range rejected {
+			res, err := a.Store.ImportRegister(cmd.Context(), f, time.Now())
+			for _, r := range res.Rejected {
 				fmt.Fprintf(os.Stderr, "line %d: %s\n", r.Line, r.Reason)
 			}
-			fmt.Printf("imported %d voters, rejected %d lines\n", imported, len(rejected))
+			if err != nil {
+				return fmt.Errorf("nothing imported: %w", err)
+			}
+			fmt.Printf("imported %d voters, rejected %d lines\n", res.Imported, len(res.Rejected)+res.MoreRejected)
 			return nil
 		},
 	})
@@ -93,13 +94,14 @@ func seedCmd(cfg *config.Config) *cobra.Command {
 			if err := geo.SyntheticRegister(&csv, communes, voters, 2027); err != nil {
 				return err
 			}
-			imported, rejected, err := a.Store.ImportRegister(ctx, &csv)
+			res, err := a.Store.ImportRegister(ctx, &csv, time.Now())
 			if err != nil {
 				return err
 			}
-			if len(rejected) > 0 {
-				return fmt.Errorf("synthetic register: %d lines rejected, first: line %d %s", len(rejected), rejected[0].Line, rejected[0].Reason)
+			if len(res.Rejected) > 0 {
+				return fmt.Errorf("synthetic register: %d lines rejected, first: line %d %s", len(res.Rejected), res.Rejected[0].Line, res.Rejected[0].Reason)
 			}
+			imported := res.Imported
 			fmt.Printf("demo data: %d communes, election %s, %d voters in the register\n", len(communes), geo.DemoElection.ID, imported)
 			return nil
 		},

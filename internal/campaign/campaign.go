@@ -14,6 +14,13 @@ const (
 	RunWorkflowName  = "MatchingRun"
 )
 
+// Activities, by their registered names.
+const (
+	ActivityRunMatching = "RunMatching"
+	ActivityClose       = "CloseCampaign"
+	ActivityPurge       = "PurgeCampaign"
+)
+
 // LifeWorkflowID derives the lifetime workflow's ID from the campaign's.
 func LifeWorkflowID(id string) string { return "campaign-" + id }
 

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/procurations/procuration/internal/outbox"
 )
 
 // The procuration workflow's contract: what the API starts and updates,
@@ -18,6 +20,14 @@ const (
 	UpdateTownHallDecision   = "town-hall-decision"
 	UpdateCancel             = "cancel"
 	QueryStatus              = "status"
+)
+
+// Activities, by their registered names.
+const (
+	ActivityRecordStep  = "RecordStep"
+	ActivityReserveSlot = "ReserveProxySlot"
+	ActivityReleaseSlot = "ReleaseProxySlot"
+	ActivitySendMail    = "SendMail"
 )
 
 // WorkflowID derives the workflow ID from the dossier reference, so a
@@ -37,8 +47,15 @@ var (
 func SearchAttributes() []temporal.SearchAttributeUpdate {
 	return []temporal.SearchAttributeUpdate{
 		StatusAttribute.ValueSet(""), CommuneAttribute.ValueSet(""), WaitingSinceAttribute.ValueSet(time.Time{}),
-		ValidUntilAttribute.ValueSet(time.Time{}), RemindersAttribute.ValueSet(0),
+		ValidUntilAttribute.ValueSet(time.Time{}), RemindersAttribute.ValueSet(0), outbox.AlertAttribute.ValueSet(""),
 	}
+}
+
+// StartAttributes are set at start so that a dossier is findable in the
+// Web UI before its first workflow task runs.
+func StartAttributes(commune string, validUntil time.Time) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(StatusAttribute.ValueSet(string(AwaitingPolice)), CommuneAttribute.ValueSet(commune),
+		ValidUntilAttribute.ValueSet(validUntil))
 }
 
 // Update failure types the API maps to 409.

@@ -100,6 +100,8 @@ func DefaultPolicy() Policy {
 type Start struct {
 	Reference   string
 	CommuneCode string
+	// CommuneName is for the people who read the workflow in the Web UI.
+	CommuneName string `json:",omitempty"`
 	// ValidUntil is the instant the procuration stops covering anything.
 	ValidUntil time.Time
 	// FirstRound is the start of the first covered round's day, zero for a
@@ -108,7 +110,18 @@ type Start struct {
 	// DigitalIdentity is set when the grantor signed in with a certified
 	// digital identity (acr eidas2 or eidas3): no police visit is needed.
 	DigitalIdentity bool
-	Policy          Policy
+	// Policy was set by the API for dossiers started before the worker
+	// decided it; a zero policy means "the worker's".
+	Policy Policy
+	// Resume continues a dossier whose workflow was lost, from the read model.
+	Resume *Resume `json:",omitempty"`
+}
+
+// Resume is where a dossier stood when its workflow was lost.
+type Resume struct {
+	Status       Status
+	Seq          int
+	WaitingSince time.Time
 }
 
 // Actor is who took a step: the token's subject and role. Names are looked
@@ -120,6 +133,10 @@ type Actor struct {
 
 // SystemActor takes the steps no person takes: expiry, automatic review.
 var SystemActor = Actor{Sub: "system", Role: "system"}
+
+// SupportActor is support staff acting from the Temporal Web UI, whose
+// identity the workflow cannot see.
+var SupportActor = Actor{Sub: "temporal-ui", Role: "support"}
 
 const (
 	PoliceVerified = "verified"
@@ -225,3 +242,9 @@ type SlotOutcome struct {
 	// Reason says in French why the slot was refused.
 	Reason string
 }
+
+// MailKey is the email's once-only key.
+func (m Mail) MailKey() string { return m.Key }
+
+// MailSummary names the email in the Web UI.
+func (m Mail) MailSummary() string { return "email " + string(m.Kind) }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"strings"
@@ -14,7 +15,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/procurations/procuration/internal/calendar"
+	"github.com/procurations/procuration/internal/french"
 )
 
 // Config is the SMTP relay and the sender address.
@@ -70,10 +71,10 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 		from = m.From
 	}
 	if err := msg.From(from); err != nil {
-		return fmt.Errorf("sender: %w", err)
+		return &Refused{Reason: "adresse d'expédition invalide"}
 	}
 	if err := msg.To(m.To); err != nil {
-		return fmt.Errorf("recipient: %w", err)
+		return &Refused{Reason: "adresse du destinataire invalide"}
 	}
 	msg.Subject(m.Subject)
 	msg.SetMessageIDWithValue(m.MessageID)
@@ -100,8 +101,22 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return err
 	}
-	return client.DialAndSendWithContext(ctx, msg)
+	err = client.DialAndSendWithContext(ctx, msg)
+	var sendErr *gomail.SendError
+	if errors.As(err, &sendErr) && sendErr.ErrorCode() >= 500 && sendErr.ErrorCode() < 600 {
+		return &Refused{Code: sendErr.ErrorCode(), Reason: fmt.Sprintf("réponse SMTP %d %s", sendErr.ErrorCode(), sendErr.EnhancedStatusCode())}
+	}
+	return err
 }
+
+// Refused is a mail server's refusal for good (a 5xx answer, an address it
+// cannot take): sending again would be refused again. Reason names no address.
+type Refused struct {
+	Code   int
+	Reason string
+}
+
+func (r *Refused) Error() string { return "email refused: " + r.Reason }
 
 //go:embed templates
 var templates embed.FS
@@ -112,25 +127,8 @@ var (
 )
 
 var funcs = texttemplate.FuncMap{
-	"date":    FrenchDate,
-	"instant": FrenchInstant,
-}
-
-var months = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
-
-// FrenchDate writes "11 avril 2027".
-func FrenchDate(t time.Time) string {
-	day := fmt.Sprint(t.Day())
-	if t.Day() == 1 {
-		day = "1er"
-	}
-	return fmt.Sprintf("%s %s %d", day, months[t.Month()-1], t.Year())
-}
-
-// FrenchInstant writes "11 avril 2027 à 14 h 05", in Paris time.
-func FrenchInstant(t time.Time) string {
-	t = t.In(calendar.Paris)
-	return fmt.Sprintf("%s à %d h %02d", FrenchDate(t), t.Hour(), t.Minute())
+	"date":    french.Date,
+	"instant": french.Instant,
 }
 
 // Render produces the subject, plain text and HTML of a template. Each

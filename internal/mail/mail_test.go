@@ -38,18 +38,12 @@ func TestEveryTemplateRenders(t *testing.T) {
 		}
 	}
 	_, text, _, _ := Render(string(dossier.MailPoliceReceipt), d)
-	if !strings.Contains(text, "1er mars 2027 à 14 h 05") {
+	if !strings.Contains(text, "lundi 1er mars 2027 à 14 h 05") {
 		t.Errorf("receipt date not in Paris time, French: %s", text)
 	}
 	_, text, _, _ = Render(string(dossier.MailTownHallReminder), d)
 	if strings.Contains(text, "DUPONT") {
 		t.Error("the town hall reminder names the grantor")
-	}
-}
-
-func TestFrenchDate(t *testing.T) {
-	if got := FrenchDate(time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)); got != "1er avril 2027" {
-		t.Errorf("FrenchDate = %q", got)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/procurations/procuration/internal/campaign"
+	"github.com/procurations/procuration/internal/outbox"
 )
 
 // The match workflow's contract.
@@ -19,6 +20,13 @@ const (
 	QueryStatus    = "status"
 )
 
+// Activities, by their registered names.
+const (
+	ActivityRecordStep    = "RecordMatchStep"
+	ActivitySendMail      = "SendMatchMail"
+	ActivityDossierStatus = "DossierStatus"
+)
+
 // WorkflowID derives the workflow ID from the match's.
 func WorkflowID(matchID string) string { return "match-" + matchID }
 
@@ -28,7 +36,7 @@ var StatusAttribute = temporal.NewSearchAttributeKeyKeyword("MatchStatus")
 
 // SearchAttributes lists the keys the workflow sets.
 func SearchAttributes() []temporal.SearchAttributeUpdate {
-	return []temporal.SearchAttributeUpdate{StatusAttribute.ValueSet(""), campaign.Attribute.ValueSet("")}
+	return []temporal.SearchAttributeUpdate{StatusAttribute.ValueSet(""), campaign.Attribute.ValueSet(""), outbox.AlertAttribute.ValueSet("")}
 }
 
 // ErrWrongState: the match's status does not allow the action; the error's

@@ -147,3 +147,37 @@ type Mail struct {
 	Party   string
 	Count   int
 }
+
+// French is the status as the people of a match read it.
+func (s Status) French() string {
+	switch s {
+	case Proposed:
+		return "proposée"
+	case AwaitingAnswer:
+		return "en attente des réponses"
+	case Accepted:
+		return "acceptée par les deux personnes"
+	case ProcurationLinked:
+		return "liée à une demande de procuration"
+	case Completed:
+		return "aboutie"
+	case Declined:
+		return "déclinée"
+	case Expired:
+		return "expirée faute de réponse"
+	case Rejected:
+		return "non retenue"
+	case Cancelled:
+		return "annulée"
+	}
+	return string(s)
+}
+
+// MailKey is the email's once-only key.
+func (m Mail) MailKey() string { return m.Key }
+
+// MailSummary names the email in the Web UI.
+func (m Mail) MailSummary() string { return "email " + string(m.Kind) + " to " + m.Party }
+
+// Support is support staff acting from the Temporal Web UI.
+var Support = Actor{Sub: "temporal-ui", Role: "support"}

@@ -6,3 +6,9 @@ const WorkflowName = "Signup"
 
 // WorkflowID derives the workflow ID from the sign-up's.
 func WorkflowID(id string) string { return "signup-" + id }
+
+// ActivitySendConfirmation sends the confirmation email.
+const ActivitySendConfirmation = "SendConfirmation"
+
+// ConfirmationKey is the once-only key of the confirmation email.
+func ConfirmationKey(id string) string { return "signup/" + id + "/confirmation" }

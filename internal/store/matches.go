@@ -11,22 +11,23 @@ import (
 
 // Match is a proposal as the read model holds it.
 type Match struct {
-	ID                   string
-	CampaignID           string
-	RequestID            string
-	VolunteerID          string
-	Rounds               []int16
-	Tier                 int16
-	Status               match.Status
-	OfferedAt            *time.Time
-	AnswerDeadline       *time.Time
-	RequestAnswer        *string
-	VolunteerAnswer      *string
-	ProcurationReference *string
-	EndReason            *string
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
-	History              []HistoryEntry
+	ID                   string         `db:"id"`
+	CampaignID           string         `db:"campaign_id"`
+	RequestID            string         `db:"request_id"`
+	VolunteerID          string         `db:"volunteer_id"`
+	Rounds               []int16        `db:"rounds"`
+	Tier                 int16          `db:"tier"`
+	Status               match.Status   `db:"status"`
+	LastSeq              int            `db:"last_seq"`
+	OfferedAt            *time.Time     `db:"offered_at"`
+	AnswerDeadline       *time.Time     `db:"answer_deadline"`
+	RequestAnswer        *string        `db:"request_answer"`
+	VolunteerAnswer      *string        `db:"volunteer_answer"`
+	ProcurationReference *string        `db:"procuration_reference"`
+	EndReason            *string        `db:"end_reason"`
+	CreatedAt            time.Time      `db:"created_at"`
+	UpdatedAt            time.Time      `db:"updated_at"`
+	History              []HistoryEntry `db:"-"`
 }
 
 // NewMatch is a proposal to store.
@@ -128,26 +129,12 @@ func (s *Store) RecordMatchStep(ctx context.Context, st match.Step) error {
 	})
 }
 
-const matchColumns = `m.id, m.campaign_id, m.request_id, m.volunteer_id, m.rounds, m.tier, m.status, m.offered_at, m.answer_deadline,
-	m.request_answer, m.volunteer_answer, m.procuration_reference, m.end_reason, m.created_at, m.updated_at`
-
-func scanMatch(row pgx.Row) (Match, error) {
-	var m Match
-	err := row.Scan(&m.ID, &m.CampaignID, &m.RequestID, &m.VolunteerID, &m.Rounds, &m.Tier, &m.Status, &m.OfferedAt, &m.AnswerDeadline,
-		&m.RequestAnswer, &m.VolunteerAnswer, &m.ProcurationReference, &m.EndReason, &m.CreatedAt, &m.UpdatedAt)
-	return m, err
-}
-
 func (s *Store) Match(ctx context.Context, id string) (Match, error) {
-	m, err := scanMatch(s.pool.QueryRow(ctx, `SELECT `+matchColumns+` FROM matches m WHERE id = $1`, id))
-	if err != nil {
-		return m, notFound(err, "match")
-	}
-	rows, err := s.pool.Query(ctx, `SELECT at, status, actor FROM match_history WHERE match_id = $1 ORDER BY seq`, id)
+	m, err := one[Match](ctx, s.pool, "match", `SELECT m.* FROM matches m WHERE id = $1`, id)
 	if err != nil {
 		return m, err
 	}
-	m.History, err = pgx.CollectRows(rows, pgx.RowToStructByPos[HistoryEntry])
+	m.History, err = all[HistoryEntry](ctx, s.pool, `SELECT at, status, actor FROM match_history WHERE match_id = $1 ORDER BY seq`, id)
 	return m, err
 }
 
@@ -156,46 +143,49 @@ type MatchFilter struct {
 	Status      string
 	Commune     string
 	Departement string
+	Cursor      string
 	Limit       int
 }
 
-func (s *Store) Matches(ctx context.Context, campaign string, f MatchFilter) ([]Match, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+matchColumns+` FROM matches m JOIN signups r ON r.id = m.request_id
+// Matches pages through a campaign's matches, oldest first.
+func (s *Store) Matches(ctx context.Context, campaign string, f MatchFilter) ([]Match, string, error) {
+	after, id, err := decodeCursor(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	items, err := all[Match](ctx, s.pool, `SELECT m.* FROM matches m JOIN signups r ON r.id = m.request_id
 		JOIN communes c ON c.code = r.commune_code
 		WHERE m.campaign_id = $1 AND ($2 = '' OR m.status = $2) AND ($3 = '' OR r.commune_code = $3) AND ($4 = '' OR c.departement = $4)
-		ORDER BY m.created_at, m.id LIMIT $5`, campaign, f.Status, f.Commune, f.Departement, f.Limit)
+		AND (m.created_at, m.id) > ($5, $6)
+		ORDER BY m.created_at, m.id LIMIT $7`, campaign, f.Status, f.Commune, f.Departement, after, id, f.Limit+1)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	defer rows.Close()
-	var out []Match
-	for rows.Next() {
-		m, err := scanMatch(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	items, next := page(items, f.Limit, func(x Match) (time.Time, string) { return x.CreatedAt, x.ID })
+	return items, next, nil
+}
+
+// LiveMatches pages through the matches not yet in a final status, for the
+// reconciliation of the read model with the workflows.
+func (s *Store) LiveMatches(ctx context.Context, after string, limit int) ([]Match, error) {
+	return all[Match](ctx, s.pool, `SELECT m.* FROM matches m
+		WHERE m.status NOT IN ('completed', 'declined', 'expired', 'rejected', 'cancelled') AND m.id > $1
+		ORDER BY m.id LIMIT $2`, after, limit)
 }
 
 // DeclinedPairs lists a campaign's pairs never to propose again.
 func (s *Store) DeclinedPairs(ctx context.Context, campaign string) ([][2]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT d.request_id, d.volunteer_id FROM declined_pairs d JOIN signups r ON r.id = d.request_id
+	type pair struct {
+		Request   string `db:"request_id"`
+		Volunteer string `db:"volunteer_id"`
+	}
+	pairs, err := all[pair](ctx, s.pool, `SELECT d.request_id, d.volunteer_id FROM declined_pairs d JOIN signups r ON r.id = d.request_id
 		WHERE r.campaign_id = $1`, campaign)
-	if err != nil {
-		return nil, err
+	out := make([][2]string, len(pairs))
+	for i, p := range pairs {
+		out[i] = [2]string{p.Request, p.Volunteer}
 	}
-	defer rows.Close()
-	var out [][2]string
-	for rows.Next() {
-		var p [2]string
-		if err := rows.Scan(&p[0], &p[1]); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return out, err
 }
 
 // Figures are a campaign's counts for its back office.
@@ -212,25 +202,22 @@ func (s *Store) Figures(ctx context.Context, campaign string) (Figures, error) {
 		FROM signups WHERE campaign_id = $1 AND status <> 'deleted'`, campaign).Scan(&f.Requests, &f.Volunteers); err != nil {
 		return f, err
 	}
+	type count struct {
+		Key string `db:"key"`
+		N   int    `db:"n"`
+	}
 	for query, into := range map[string]map[string]int{
-		`SELECT status, count(*) FROM matches WHERE campaign_id = $1 GROUP BY status`: f.ByStatus,
-		`SELECT c.departement, count(*) FROM signups s JOIN communes c ON c.code = s.commune_code
+		`SELECT status AS key, count(*) AS n FROM matches WHERE campaign_id = $1 GROUP BY status`: f.ByStatus,
+		`SELECT c.departement AS key, count(*) AS n FROM signups s JOIN communes c ON c.code = s.commune_code
 			WHERE s.campaign_id = $1 AND s.status <> 'deleted' GROUP BY c.departement`: f.ByDepartement,
 	} {
-		rows, err := s.pool.Query(ctx, query, campaign)
+		counts, err := all[count](ctx, s.pool, query, campaign)
 		if err != nil {
 			return f, err
 		}
-		for rows.Next() {
-			var k string
-			var n int
-			if err := rows.Scan(&k, &n); err != nil {
-				rows.Close()
-				return f, err
-			}
-			into[k] = n
+		for _, c := range counts {
+			into[c.Key] = c.N
 		}
-		rows.Close()
 	}
 	return f, nil
 }

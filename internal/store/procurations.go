@@ -39,6 +39,7 @@ type Procuration struct {
 	TownHall           *TownHallRecord
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	LastSeq            int
 	History            []HistoryEntry
 }
 
@@ -61,28 +62,117 @@ type TownHallRecord struct {
 	Automatic bool
 }
 
+// HistoryEntry is one status a dossier or a match went through.
 type HistoryEntry struct {
-	At     time.Time
-	Status dossier.Status
-	Actor  string
+	At     time.Time `db:"at"`
+	Status string    `db:"status"`
+	Actor  string    `db:"actor"`
+}
+
+// procurationRow is the table's row, joined with the police agent's name.
+type procurationRow struct {
+	Reference           string         `db:"reference"`
+	Status              dossier.Status `db:"status"`
+	LastSeq             int            `db:"last_seq"`
+	GrantorSub          string         `db:"grantor_sub"`
+	GrantorNNE          string         `db:"grantor_nne"`
+	GrantorGivenNames   string         `db:"grantor_given_names"`
+	GrantorFamilyName   string         `db:"grantor_family_name"`
+	GrantorBirthDate    *time.Time     `db:"grantor_birth_date"`
+	GrantorSex          string         `db:"grantor_sex"`
+	GrantorCommuneCode  string         `db:"grantor_commune_code"`
+	GrantorEmail        string         `db:"grantor_email"`
+	GrantorPhone        string         `db:"grantor_phone"`
+	DigitalIdentity     bool           `db:"digital_identity"`
+	ProxyNNE            string         `db:"proxy_nne"`
+	ProxyGivenNames     string         `db:"proxy_given_names"`
+	ProxyFamilyName     string         `db:"proxy_family_name"`
+	ProxyBirthDate      time.Time      `db:"proxy_birth_date"`
+	ElectionID          *string        `db:"election_id"`
+	Rounds              []int16        `db:"rounds"`
+	ValidFrom           time.Time      `db:"valid_from"`
+	ValidUntil          time.Time      `db:"valid_until"`
+	PoliceAgentSub      *string        `db:"police_agent_sub"`
+	PoliceAgentName     string         `db:"police_agent_name"`
+	PoliceRank          *string        `db:"police_rank"`
+	PoliceUnit          *string        `db:"police_unit"`
+	PoliceAt            *time.Time     `db:"police_at"`
+	PoliceOutcome       *string        `db:"police_outcome"`
+	PoliceReason        *string        `db:"police_reason"`
+	PoliceIDKind        *string        `db:"police_id_kind"`
+	PoliceIDFingerprint *string        `db:"police_id_fingerprint"`
+	PoliceDigital       bool           `db:"police_digital"`
+	TownHallAt          *time.Time     `db:"town_hall_at"`
+	TownHallOutcome     *string        `db:"town_hall_outcome"`
+	TownHallReason      *string        `db:"town_hall_reason"`
+	TownHallAutomatic   bool           `db:"town_hall_automatic"`
+	CreatedAt           time.Time      `db:"created_at"`
+	UpdatedAt           time.Time      `db:"updated_at"`
+}
+
+const selectProcurations = `SELECT p.*, coalesce(trim(a.given_name || ' ' || a.family_name), '') AS police_agent_name
+	FROM procurations p LEFT JOIN agents a ON a.sub = p.police_agent_sub`
+
+func (r procurationRow) model() Procuration {
+	p := Procuration{
+		Reference: r.Reference, Status: r.Status, GrantorSub: r.GrantorSub, GrantorNNE: r.GrantorNNE,
+		GrantorGivenNames: r.GrantorGivenNames, GrantorFamilyName: r.GrantorFamilyName, GrantorBirthDate: r.GrantorBirthDate,
+		GrantorSex: r.GrantorSex, GrantorCommuneCode: r.GrantorCommuneCode, GrantorEmail: r.GrantorEmail, GrantorPhone: r.GrantorPhone,
+		DigitalIdentity: r.DigitalIdentity, ProxyNNE: r.ProxyNNE, ProxyGivenNames: r.ProxyGivenNames, ProxyFamilyName: r.ProxyFamilyName,
+		ProxyBirthDate: r.ProxyBirthDate, ElectionID: r.ElectionID, Rounds: r.Rounds, ValidFrom: r.ValidFrom, ValidUntil: r.ValidUntil,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, LastSeq: r.LastSeq,
+	}
+	if r.PoliceAt != nil {
+		p.Police = &PoliceRecord{At: *r.PoliceAt, Outcome: deref(r.PoliceOutcome), Reason: deref(r.PoliceReason),
+			AgentSub: deref(r.PoliceAgentSub), AgentName: r.PoliceAgentName, Rank: deref(r.PoliceRank), Unit: deref(r.PoliceUnit),
+			IDDocumentKind: deref(r.PoliceIDKind), DigitalIdentity: r.PoliceDigital}
+	}
+	if r.TownHallAt != nil {
+		p.TownHall = &TownHallRecord{At: *r.TownHallAt, Outcome: deref(r.TownHallOutcome), Reason: deref(r.TownHallReason),
+			Automatic: r.TownHallAutomatic}
+	}
+	return p
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // ErrReferenceTaken means a freshly drawn reference already exists: draw again.
 var ErrReferenceTaken = errors.New("reference already taken")
 
+// ErrIdempotencyKeyReused means the key was used for another request.
+var ErrIdempotencyKeyReused = errors.New("idempotency key used for another request")
+
+// IdempotencyKeyLifetime is how long a create's key answers with its dossier.
+const IdempotencyKeyLifetime = 24 * time.Hour
+
 // CreateProcuration inserts a new dossier, its first history line and its
-// audit line in one transaction. With an idempotency key already used by the
-// same grantor it inserts nothing and returns the earlier reference.
-func (s *Store) CreateProcuration(ctx context.Context, p Procuration, idempotencyKey string) (reference string, created bool, err error) {
+// audit line in one transaction. With an idempotency key the same grantor
+// used for the same request (same hash) within the key's lifetime it
+// inserts nothing and returns the earlier reference; for another request
+// it returns ErrIdempotencyKeyReused.
+func (s *Store) CreateProcuration(ctx context.Context, p Procuration, idempotencyKey, requestHash string) (reference string, created bool, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if idempotencyKey != "" {
 			// Serialises concurrent retries of the same create.
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))`, p.GrantorSub, idempotencyKey); err != nil {
 				return err
 			}
-			err := tx.QueryRow(ctx, `SELECT reference FROM idempotency_keys WHERE grantor_sub = $1 AND key = $2`,
-				p.GrantorSub, idempotencyKey).Scan(&reference)
+			if _, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE grantor_sub = $1 AND key = $2 AND created_at < $3`,
+				p.GrantorSub, idempotencyKey, p.CreatedAt.Add(-IdempotencyKeyLifetime)); err != nil {
+				return err
+			}
+			var hash string
+			err := tx.QueryRow(ctx, `SELECT reference, request_hash FROM idempotency_keys WHERE grantor_sub = $1 AND key = $2`,
+				p.GrantorSub, idempotencyKey).Scan(&reference, &hash)
 			if err == nil {
+				if hash != requestHash {
+					return ErrIdempotencyKeyReused
+				}
 				return nil
 			}
 			if !errors.Is(err, pgx.ErrNoRows) {
@@ -108,8 +198,8 @@ func (s *Store) CreateProcuration(ctx context.Context, p Procuration, idempotenc
 			return err
 		}
 		if idempotencyKey != "" {
-			if _, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (grantor_sub, key, reference) VALUES ($1, $2, $3)`,
-				p.GrantorSub, idempotencyKey, p.Reference); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (grantor_sub, key, reference, request_hash, created_at)
+				VALUES ($1, $2, $3, $4, $5)`, p.GrantorSub, idempotencyKey, p.Reference, requestHash, p.CreatedAt); err != nil {
 				return err
 			}
 		}
@@ -119,8 +209,8 @@ func (s *Store) CreateProcuration(ctx context.Context, p Procuration, idempotenc
 	return reference, created, err
 }
 
-// DeleteUnstartedProcuration undoes a create whose workflow could not be
-// started, so that no dossier exists without its workflow.
+// DeleteUnstartedProcuration undoes a create whose workflow certainly did
+// not start, so that no dossier exists without its workflow.
 func (s *Store) DeleteUnstartedProcuration(ctx context.Context, reference string) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		for _, q := range []string{
@@ -136,59 +226,14 @@ func (s *Store) DeleteUnstartedProcuration(ctx context.Context, reference string
 	})
 }
 
-const procurationColumns = `p.reference, p.status, p.grantor_sub, p.grantor_nne, p.grantor_given_names, p.grantor_family_name,
-	p.grantor_birth_date, p.grantor_sex, p.grantor_commune_code, p.grantor_email, p.grantor_phone, p.digital_identity,
-	p.proxy_nne, p.proxy_given_names, p.proxy_family_name, p.proxy_birth_date, p.election_id, p.rounds, p.valid_from,
-	p.valid_until, p.police_agent_sub, coalesce(trim(a.given_name || ' ' || a.family_name), ''), p.police_rank, p.police_unit,
-	p.police_at, p.police_outcome, p.police_reason, p.police_id_kind, p.police_digital, p.town_hall_at, p.town_hall_outcome,
-	p.town_hall_reason, p.town_hall_automatic, p.created_at, p.updated_at`
-
-const procurationFrom = ` FROM procurations p LEFT JOIN agents a ON a.sub = p.police_agent_sub`
-
-func scanProcuration(row pgx.Row) (Procuration, error) {
-	var (
-		p                                                        Procuration
-		agentSub, agentName, rank, unit, pOutcome, pReason, kind *string
-		pAt, tAt                                                 *time.Time
-		tOutcome, tReason                                        *string
-		digital, automatic                                       bool
-	)
-	err := row.Scan(&p.Reference, &p.Status, &p.GrantorSub, &p.GrantorNNE, &p.GrantorGivenNames, &p.GrantorFamilyName,
-		&p.GrantorBirthDate, &p.GrantorSex, &p.GrantorCommuneCode, &p.GrantorEmail, &p.GrantorPhone, &p.DigitalIdentity,
-		&p.ProxyNNE, &p.ProxyGivenNames, &p.ProxyFamilyName, &p.ProxyBirthDate, &p.ElectionID, &p.Rounds, &p.ValidFrom,
-		&p.ValidUntil, &agentSub, &agentName, &rank, &unit, &pAt, &pOutcome, &pReason, &kind, &digital, &tAt, &tOutcome,
-		&tReason, &automatic, &p.CreatedAt, &p.UpdatedAt)
-	if err != nil {
-		return p, err
-	}
-	if pAt != nil {
-		p.Police = &PoliceRecord{At: *pAt, Outcome: deref(pOutcome), Reason: deref(pReason), AgentSub: deref(agentSub),
-			AgentName: deref(agentName), Rank: deref(rank), Unit: deref(unit), IDDocumentKind: deref(kind), DigitalIdentity: digital}
-	}
-	if tAt != nil {
-		p.TownHall = &TownHallRecord{At: *tAt, Outcome: deref(tOutcome), Reason: deref(tReason), Automatic: automatic}
-	}
-	return p, nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 // Procuration reads one dossier with its history.
 func (s *Store) Procuration(ctx context.Context, reference string) (Procuration, error) {
-	p, err := scanProcuration(s.pool.QueryRow(ctx, `SELECT `+procurationColumns+procurationFrom+` WHERE p.reference = $1`, reference))
+	row, err := one[procurationRow](ctx, s.pool, "procuration", selectProcurations+` WHERE p.reference = $1`, reference)
 	if err != nil {
-		return p, notFound(err, "procuration")
+		return Procuration{}, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT at, status, actor FROM procuration_history WHERE reference = $1 ORDER BY seq`, reference)
-	if err != nil {
-		return p, err
-	}
-	p.History, err = pgx.CollectRows(rows, pgx.RowToStructByPos[HistoryEntry])
+	p := row.model()
+	p.History, err = all[HistoryEntry](ctx, s.pool, `SELECT at, status, actor FROM procuration_history WHERE reference = $1 ORDER BY seq`, reference)
 	return p, err
 }
 
@@ -204,46 +249,23 @@ func (s *Store) ProcurationStatus(ctx context.Context, reference string) (dossie
 // so that a page costs the same at the millionth dossier as at the first.
 // The cursor is opaque to portals.
 func (s *Store) ListByCommune(ctx context.Context, commune string, status dossier.Status, cursor string, limit int) ([]Procuration, string, error) {
-	var (
-		after time.Time
-		ref   string
-	)
-	if cursor != "" {
-		var err error
-		after, ref, err = decodeCursor(cursor)
-		if err != nil {
-			return nil, "", err
-		}
+	after, ref, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, "", err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+procurationColumns+procurationFrom+`
+	rows, err := all[procurationRow](ctx, s.pool, selectProcurations+`
 		WHERE p.grantor_commune_code = $1 AND ($2 = '' OR p.status = $2)
 		AND (p.created_at, p.reference) > ($3, $4)
 		ORDER BY p.created_at, p.reference LIMIT $5`, commune, string(status), after, ref, limit+1)
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
-	var items []Procuration
-	for rows.Next() {
-		p, err := scanProcuration(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		items = append(items, p)
+	items := make([]Procuration, 0, len(rows))
+	for _, r := range rows {
+		items = append(items, r.model())
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(items) > limit {
-		items = items[:limit]
-		last := items[len(items)-1]
-		next = encodeCursor(last.CreatedAt, last.Reference)
-	}
-	if err := s.attachHistory(ctx, items); err != nil {
-		return nil, "", err
-	}
-	return items, next, nil
+	items, next := page(items, limit, func(p Procuration) (time.Time, string) { return p.CreatedAt, p.Reference })
+	return items, next, s.attachHistory(ctx, items)
 }
 
 func (s *Store) attachHistory(ctx context.Context, items []Procuration) error {
@@ -256,38 +278,49 @@ func (s *Store) attachHistory(ctx context.Context, items []Procuration) error {
 		refs[i] = p.Reference
 		index[p.Reference] = i
 	}
-	rows, err := s.pool.Query(ctx, `SELECT reference, at, status, actor FROM procuration_history
+	type line struct {
+		Reference string `db:"reference"`
+		HistoryEntry
+	}
+	lines, err := all[line](ctx, s.pool, `SELECT reference, at, status, actor FROM procuration_history
 		WHERE reference = ANY($1) ORDER BY reference, seq`, refs)
-	if err != nil {
-		return err
+	for _, l := range lines {
+		items[index[l.Reference]].History = append(items[index[l.Reference]].History, l.HistoryEntry)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			ref string
-			h   HistoryEntry
-		)
-		if err := rows.Scan(&ref, &h.At, &h.Status, &h.Actor); err != nil {
-			return err
-		}
-		items[index[ref]].History = append(items[index[ref]].History, h)
+	return err
+}
+
+// LiveProcurations pages through the dossiers not yet in a final status,
+// for the reconciliation of the read model with the workflows.
+func (s *Store) LiveProcurations(ctx context.Context, after string, limit int) ([]Procuration, error) {
+	rows, err := all[procurationRow](ctx, s.pool, selectProcurations+`
+		WHERE p.status NOT IN ('invalidated', 'refused', 'cancelled', 'expired') AND p.reference > $1
+		ORDER BY p.reference LIMIT $2`, after, limit)
+	out := make([]Procuration, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.model())
 	}
-	return rows.Err()
+	return out, err
 }
 
 // ErrBadCursor is returned for a cursor this server did not issue.
 var ErrBadCursor = errors.New("bad cursor")
 
-func encodeCursor(at time.Time, ref string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(at.UTC().Format(time.RFC3339Nano) + "|" + ref))
+// encodeCursor makes the keyset position (instant, id) of a list opaque.
+func encodeCursor(at time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(at.UTC().Format(time.RFC3339Nano) + "|" + id))
 }
 
+// decodeCursor reads a cursor back; "" is the start of the list.
 func decodeCursor(c string) (time.Time, string, error) {
+	if c == "" {
+		return time.Time{}, "", nil
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
 		return time.Time{}, "", ErrBadCursor
 	}
-	at, ref, ok := strings.Cut(string(raw), "|")
+	at, id, ok := strings.Cut(string(raw), "|")
 	if !ok {
 		return time.Time{}, "", ErrBadCursor
 	}
@@ -295,7 +328,7 @@ func decodeCursor(c string) (time.Time, string, error) {
 	if err != nil {
 		return time.Time{}, "", ErrBadCursor
 	}
-	return t, ref, nil
+	return t, id, nil
 }
 
 // RecordStep applies a workflow step to the read model, with its history and
@@ -347,128 +380,6 @@ func (s *Store) SaveNote(ctx context.Context, reference, text string) (string, e
 	err := s.pool.QueryRow(ctx, `INSERT INTO step_notes (id, reference, text) VALUES (gen_random_uuid()::text, $1, $2) RETURNING id`,
 		reference, text).Scan(&id)
 	return id, err
-}
-
-// ReserveProxySlot checks that grantor and holder are still on the register
-// and takes one of the holder's cap slots for this dossier. It returns
-// ok=false with a French reason when the law forbids it. Calling it again for
-// the same dossier returns the slot it already holds.
-func (s *Store) ReserveProxySlot(ctx context.Context, reference string) (ok bool, reason string, err error) {
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var (
-			grantorNNE, proxyNNE string
-			proxyBirth           time.Time
-			held                 bool
-		)
-		if err := tx.QueryRow(ctx, `SELECT grantor_nne, proxy_nne, proxy_birth_date,
-			EXISTS (SELECT 1 FROM proxy_slots s WHERE s.reference = p.reference AND s.released_at IS NULL)
-			FROM procurations p WHERE reference = $1`, reference).Scan(&grantorNNE, &proxyNNE, &proxyBirth, &held); err != nil {
-			return notFound(err, "procuration")
-		}
-		if held {
-			ok = true
-			return nil
-		}
-		var grantorOK, proxyOK bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM voters WHERE nne = $1),
-			EXISTS (SELECT 1 FROM voters WHERE nne = $2 AND birth_date = $3)`, grantorNNE, proxyNNE, proxyBirth).Scan(&grantorOK, &proxyOK); err != nil {
-			return err
-		}
-		switch {
-		case !grantorOK:
-			reason = "le mandant n'est pas inscrit sur la liste électorale"
-			return nil
-		case !proxyOK:
-			reason = "le mandataire n'est pas inscrit sur la liste électorale"
-			return nil
-		}
-		// Every procuration this system handles is established in France
-		// (police, gendarmerie or France Identité), so the in-France index
-		// decides; the slot number bounds the total for those from abroad.
-		for slot := 1; slot <= 2; slot++ {
-			_, err := tx.Exec(ctx, `SAVEPOINT reserve`)
-			if err != nil {
-				return err
-			}
-			_, err = tx.Exec(ctx, `INSERT INTO proxy_slots (reference, proxy_nne, slot, in_france) VALUES ($1, $2, $3, true)`,
-				reference, proxyNNE, slot)
-			if err == nil {
-				ok = true
-				return nil
-			}
-			if !isUniqueViolation(err) {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT reserve`); err != nil {
-				return err
-			}
-		}
-		reason = "le mandataire détient déjà le nombre maximal de procurations (article L73 du code électoral)"
-		return nil
-	})
-	return ok, reason, err
-}
-
-// ReleaseProxySlot frees the dossier's slot, if it holds one.
-func (s *Store) ReleaseProxySlot(ctx context.Context, reference string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE proxy_slots SET released_at = now() WHERE reference = $1 AND released_at IS NULL`, reference)
-	return err
-}
-
-// ActiveSlots counts the slots a holder holds now.
-func (s *Store) ActiveSlots(ctx context.Context, proxyNNE string) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM proxy_slots WHERE proxy_nne = $1 AND released_at IS NULL`, proxyNNE).Scan(&n)
-	return n, err
-}
-
-// ErrMailSent tells the mail activity that this email went out already.
-var ErrMailSent = errors.New("email already sent")
-
-// ClaimMail records an email about to be sent, or reports ErrMailSent when
-// its key was sent before. The Message-ID stays the same across retries so
-// that a copy sent twice after a crash is recognisable as one message.
-func (s *Store) ClaimMail(ctx context.Context, key, reference, kind, recipient, subject, messageID string) (string, error) {
-	var (
-		sentAt *time.Time
-		msgID  string
-	)
-	var ref *string
-	if reference != "" {
-		ref = &reference
-	}
-	err := s.pool.QueryRow(ctx, `INSERT INTO sent_emails (key, reference, kind, recipient, subject, message_id)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (key) DO UPDATE SET key = excluded.key
-		RETURNING sent_at, message_id`, key, ref, kind, recipient, subject, messageID).Scan(&sentAt, &msgID)
-	if err != nil {
-		return "", err
-	}
-	if sentAt != nil {
-		return msgID, ErrMailSent
-	}
-	return msgID, nil
-}
-
-func (s *Store) MarkMailSent(ctx context.Context, key string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE sent_emails SET sent_at = now() WHERE key = $1`, key)
-	return err
-}
-
-// SentMail is one line of the sent-mail record.
-type SentMail struct {
-	Key       string
-	Kind      string
-	Recipient string
-	SentAt    *time.Time
-}
-
-func (s *Store) SentMails(ctx context.Context, reference string) ([]SentMail, error) {
-	rows, err := s.pool.Query(ctx, `SELECT key, kind, recipient, sent_at FROM sent_emails WHERE reference = $1 ORDER BY created_at, key`, reference)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[SentMail])
 }
 
 // String keeps personal data out of logs if a Procuration is ever printed.

@@ -1,5 +1,5 @@
-// Package app wires the configured parts together, once, for the binary's
-// roles and for the integration tests.
+// Package app is the composition root: it wires the configured parts
+// together, once, for the binary's roles and for the end-to-end tests.
 package app
 
 import (
@@ -19,6 +19,7 @@ import (
 	"github.com/procurations/procuration/internal/logging"
 	"github.com/procurations/procuration/internal/mail"
 	"github.com/procurations/procuration/internal/matchrun"
+	"github.com/procurations/procuration/internal/service"
 	"github.com/procurations/procuration/internal/store"
 	"github.com/procurations/procuration/workers"
 )
@@ -29,6 +30,7 @@ type App struct {
 	Pool     *pgxpool.Pool
 	Store    *store.Store
 	Temporal client.Client
+	Service  *service.Service
 }
 
 // Open connects to PostgreSQL and (lazily) to Temporal, so that the API
@@ -45,7 +47,11 @@ func Open(ctx context.Context, cfg config.Config, log *zap.Logger) (*App, error)
 		pool.Close()
 		return nil, err
 	}
-	return &App{Cfg: cfg, Log: log, Pool: pool, Store: store.New(pool), Temporal: tc}, nil
+	st := store.New(pool)
+	svc := service.New(service.Service{Store: st, Temporal: tc, Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue,
+		FingerprintKey: []byte(cfg.FingerprintKey), MatchDossierCheck: cfg.MatchDossierCheck,
+		SignupsPerAddress: cfg.SignupsPerAddress, SignupsPerEmail: cfg.SignupsPerEmail, Log: log})
+	return &App{Cfg: cfg, Log: log, Pool: pool, Store: st, Temporal: tc, Service: svc}, nil
 }
 
 func (a *App) Close() {
@@ -62,12 +68,8 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	verifier := auth.NewVerifier(a.Cfg.Audience, a.Cfg.AgentIssuers, a.Cfg.GrantorIssuers)
 	verifier.TrustLinks(issuer.URL)
-	h, _ := api.New(api.Deps{
-		Store: a.Store, Temporal: a.Temporal, Issuer: issuer, TaskQueue: a.Cfg.TaskQueue, Policy: a.Cfg.Policy,
-		SignupsPerAddress: a.Cfg.SignupsPerAddress, SignupsPerEmail: a.Cfg.SignupsPerEmail, MatchDossierCheck: a.Cfg.MatchDossierCheck,
-		Verifier:       verifier,
-		FingerprintKey: []byte(a.Cfg.FingerprintKey), Log: a.Log, DocsAssets: a.Cfg.DocsAssets,
-	})
+	h, _ := api.New(api.Deps{Service: a.Service, Verifier: verifier, Issuer: issuer, Log: a.Log, PublicURL: a.Cfg.PublicURL,
+		DocsAssets: a.Cfg.DocsAssets})
 	return h, nil
 }
 
@@ -86,10 +88,14 @@ func (a *App) Worker() (worker.Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return workers.Procurations(a.Temporal, a.Cfg.TaskQueue, &activities.Procurations{
-		Store: a.Store, Mailer: sender, TownHallFallback: a.Cfg.TownHallFallback, MailDomain: a.Cfg.MailDomain,
-	}, &activities.Signups{Store: a.Store, Mailer: sender, Issuer: issuer, PublicURL: a.Cfg.PublicURL, MailDomain: a.Cfg.MailDomain},
-		&activities.Matches{Store: a.Store, Mailer: sender, Issuer: issuer, PublicURL: a.Cfg.PublicURL, MailDomain: a.Cfg.MailDomain},
-		&activities.Campaigns{Store: a.Store, Temporal: a.Temporal, Runner: &matchrun.Runner{Store: a.Store, Temporal: a.Temporal,
-			TaskQueue: a.Cfg.TaskQueue, DossierCheckEvery: a.Cfg.MatchDossierCheck}}), nil
+	outbox := &activities.Outbox{Store: a.Store, Mailer: sender, Domain: a.Cfg.MailDomain, MarkAttempts: 3}
+	return workers.New(a.Temporal, a.Cfg.TaskQueue, workers.Deps{
+		Policy:       a.Cfg.Policy,
+		Outbox:       outbox,
+		Procurations: &activities.Procurations{Store: a.Store, Mail: outbox, TownHallFallback: a.Cfg.TownHallFallback},
+		Signups:      &activities.Signups{Store: a.Store, Mail: outbox, Issuer: issuer, PublicURL: a.Cfg.PublicURL},
+		Matches:      &activities.Matches{Store: a.Store, Mail: outbox, Issuer: issuer, PublicURL: a.Cfg.PublicURL},
+		Campaigns: &activities.Campaigns{Store: a.Store, Temporal: a.Temporal, Runner: &matchrun.Runner{Store: a.Store, Temporal: a.Temporal,
+			TaskQueue: a.Cfg.TaskQueue, DossierCheckEvery: a.Cfg.MatchDossierCheck}},
+	}), nil
 }

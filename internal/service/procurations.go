@@ -1,0 +1,582 @@
+package service
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+
+	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/calendar"
+	"github.com/procurations/procuration/internal/dossier"
+	"github.com/procurations/procuration/internal/errs"
+	"github.com/procurations/procuration/internal/french"
+	"github.com/procurations/procuration/internal/reference"
+	"github.com/procurations/procuration/internal/store"
+	"github.com/procurations/procuration/internal/valid"
+)
+
+// ProcurationRequest is what a grantor fills in. Their names, sex and
+// birth date come from their identity, not from here.
+type ProcurationRequest struct {
+	GrantorNNE     string   `json:"grantor_nne"`
+	CommuneCode    string   `json:"commune_code"`
+	Email          string   `json:"email,omitempty"`
+	Phone          string   `json:"phone,omitempty"`
+	ProxyNNE       string   `json:"proxy_nne"`
+	ProxyBirthDate string   `json:"proxy_birth_date"`
+	Validity       Validity `json:"validity"`
+}
+
+// Validity is one election (some of its rounds) or a period.
+type Validity struct {
+	ElectionID string `json:"election_id,omitempty"`
+	Rounds     []int  `json:"rounds,omitempty"`
+	From       string `json:"from,omitempty"`
+	Until      string `json:"until,omitempty"`
+}
+
+// scope is a validated validity: the dates the read model keeps and the
+// instants the workflow waits for.
+type scope struct {
+	electionID *string
+	rounds     []int16
+	from       time.Time
+	until      time.Time
+	firstRound time.Time
+}
+
+var errNoProcuration = errs.NotFound("Procuration introuvable.")
+
+// RequestProcuration files a grantor's request and starts its workflow. A
+// retry with the same idempotency key returns the same dossier.
+func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req ProcurationRequest, idempotencyKey string) (store.Procuration, error) {
+	if err := requireRole(who, auth.RoleGrantor); err != nil {
+		return store.Procuration{}, err
+	}
+	var fe errs.Fields
+	now := s.Now().In(calendar.Paris)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+
+	if !store.ValidNNE(req.GrantorNNE) {
+		fe.Add("grantor.nne", "numéro national d'électeur : 8 ou 9 chiffres attendus")
+	}
+	if !store.ValidNNE(req.ProxyNNE) {
+		fe.Add("proxy.nne", "numéro national d'électeur : 8 ou 9 chiffres attendus")
+	} else if req.ProxyNNE == req.GrantorNNE {
+		fe.Add("proxy.nne", "le mandataire doit être un autre électeur que le mandant")
+	}
+	proxyBirth, msg := valid.BirthDate(req.ProxyBirthDate, today)
+	if msg != "" {
+		fe.Add("proxy.birth_date", msg)
+	}
+	email := strings.TrimSpace(req.Email)
+	if email == "" {
+		email = who.Email
+	}
+	if email == "" {
+		fe.Add("grantor.email", "adresse électronique obligatoire (absente du compte FranceConnect)")
+	} else if msg := valid.Email(email); msg != "" {
+		fe.Add("grantor.email", msg)
+	}
+	if msg := valid.Phone(req.Phone); msg != "" {
+		fe.Add("grantor.phone", msg)
+	}
+	commune, err := s.commune(ctx, req.CommuneCode, "grantor.commune_code", &fe)
+	if err != nil {
+		return store.Procuration{}, err
+	}
+	if store.ValidNNE(req.GrantorNNE) && commune.Code != "" {
+		v, err := s.Store.Voter(ctx, req.GrantorNNE)
+		switch {
+		case errors.Is(err, store.ErrNotFound) || (err == nil && v.CommuneCode != commune.Code):
+			fe.Add("grantor.nne", "aucun électeur inscrit dans cette commune sous ce numéro")
+		case err != nil:
+			return store.Procuration{}, s.infra(err)
+		case who.Birthdate != "" && v.BirthDate.Format(time.DateOnly) != who.Birthdate:
+			fe.Add("grantor.nne", "ce numéro d'électeur ne correspond pas à votre identité")
+		}
+	}
+	var proxy store.Voter
+	if store.ValidNNE(req.ProxyNNE) && req.ProxyNNE != req.GrantorNNE && msg == "" {
+		proxy, err = s.Store.Voter(ctx, req.ProxyNNE)
+		switch {
+		case errors.Is(err, store.ErrNotFound) || (err == nil && !proxy.BirthDate.Equal(proxyBirth)):
+			fe.Add("proxy", "aucun électeur inscrit avec ce numéro et cette date de naissance")
+		case err != nil:
+			return store.Procuration{}, s.infra(err)
+		}
+	}
+	sc, err := s.validity(ctx, req.Validity, today, &fe)
+	if err != nil {
+		return store.Procuration{}, err
+	}
+	if msg := valid.Text(idempotencyKey, 200, false); msg != "" {
+		fe.Add("header.Idempotency-Key", msg)
+	}
+	if err := fe.Err(); err != nil {
+		return store.Procuration{}, err
+	}
+
+	var grantorBirth *time.Time
+	if d, err := time.Parse(time.DateOnly, who.Birthdate); err == nil {
+		grantorBirth = &d
+	}
+	record := store.Procuration{
+		Status: dossier.AwaitingPolice, GrantorSub: who.Subject, GrantorNNE: req.GrantorNNE,
+		GrantorGivenNames: who.GivenName, GrantorFamilyName: who.FamilyName, GrantorBirthDate: grantorBirth, GrantorSex: who.Gender,
+		GrantorCommuneCode: commune.Code, GrantorEmail: email, GrantorPhone: req.Phone, DigitalIdentity: who.DigitalIdentity(),
+		ProxyNNE: proxy.NNE, ProxyGivenNames: proxy.GivenNames, ProxyFamilyName: proxy.FamilyName, ProxyBirthDate: proxy.BirthDate,
+		ElectionID: sc.electionID, Rounds: sc.rounds, ValidFrom: sc.from, ValidUntil: sc.until, CreatedAt: s.Now().UTC(),
+	}
+	var (
+		ref     string
+		created bool
+	)
+	for range 5 {
+		record.Reference = reference.New()
+		ref, created, err = s.Store.CreateProcuration(ctx, record, idempotencyKey, requestHash(req))
+		if !errors.Is(err, store.ErrReferenceTaken) {
+			break
+		}
+	}
+	if errors.Is(err, store.ErrIdempotencyKeyReused) {
+		return store.Procuration{}, errs.InvalidField("header.Idempotency-Key",
+			"cette clé a déjà servi pour une autre demande ; utilisez-en une nouvelle")
+	}
+	if err != nil {
+		return store.Procuration{}, s.infra(err)
+	}
+	if !created {
+		// A retried create: make sure its workflow runs, then answer as before.
+		if record, err = s.Store.Procuration(ctx, ref); err != nil {
+			return store.Procuration{}, s.infra(err)
+		}
+		if sc, err = s.scopeOf(ctx, record); err != nil {
+			return store.Procuration{}, s.infra(err)
+		}
+	}
+	if err := s.StartProcuration(ctx, record, sc.firstRound, commune.Name, nil); err != nil {
+		if created && s.certainlyNotStarted(ctx, dossier.WorkflowID(ref)) {
+			// No dossier without its workflow: undo, and let the portal retry.
+			if derr := s.Store.DeleteUnstartedProcuration(context.WithoutCancel(ctx), ref); derr != nil {
+				s.Log.Error("could not roll back an unstarted dossier", zap.String("reference", ref), zap.Error(derr))
+			}
+		}
+		return store.Procuration{}, s.infra(err)
+	}
+	return s.read(ctx, ref)
+}
+
+// requestHash identifies a request's content, to tell a retry from another
+// request sent with the same idempotency key.
+func requestHash(req ProcurationRequest) string {
+	raw, _ := json.Marshal(req)
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// StartProcuration starts a dossier's workflow, or finds it running. A start
+// the server may have taken although the call failed is retried with the
+// same workflow ID. resume continues a dossier whose workflow was lost.
+func (s *Service) StartProcuration(ctx context.Context, p store.Procuration, firstRound time.Time, communeName string, resume *dossier.Resume) error {
+	until := calendar.EndOfDay(p.ValidUntil).UTC()
+	start := dossier.Start{
+		Reference: p.Reference, CommuneCode: p.GrantorCommuneCode, CommuneName: communeName, ValidUntil: until,
+		FirstRound: firstRound, DigitalIdentity: p.DigitalIdentity, Resume: resume,
+	}
+	scopeText := "du " + french.Date(p.ValidFrom) + " au " + french.Date(p.ValidUntil)
+	if p.ElectionID != nil {
+		scopeText = fmt.Sprintf("élection %s, tour(s) %v", *p.ElectionID, p.Rounds)
+	}
+	identity := "vérification en commissariat ou gendarmerie"
+	if p.DigitalIdentity {
+		identity = "identité numérique France Identité"
+	}
+	opts := client.StartWorkflowOptions{
+		ID:                       dossier.WorkflowID(p.Reference),
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:            fmt.Sprintf("Procuration %s — %s (%s)", p.Reference, communeName, p.GrantorCommuneCode),
+		StaticDetails: fmt.Sprintf("Dossier **%s** : mandant inscrit à %s (%s) ; %s ; %s.",
+			p.Reference, communeName, p.GrantorCommuneCode, scopeText, identity),
+		TypedSearchAttributes: dossier.StartAttributes(p.GrantorCommuneCode, until),
+	}
+	if resume != nil {
+		// A terminated or failed run is replaced by this one.
+		opts.WorkflowIDReusePolicy = enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
+	}
+	var err error
+	for attempt := range 3 {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 300 * time.Millisecond)
+		}
+		_, err = s.Temporal.ExecuteWorkflow(ctx, opts, dossier.WorkflowName, start)
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &started) {
+			return nil // a retried create whose dossier already ended
+		}
+		if err == nil || !errs.Unreachable(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	return err
+}
+
+// certainlyNotStarted reports whether the server knows no such workflow.
+// When Temporal cannot say, the dossier is kept: the reconciliation starts
+// its workflow later.
+func (s *Service) certainlyNotStarted(ctx context.Context, workflowID string) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, err := s.Temporal.DescribeWorkflowExecution(ctx, workflowID, "")
+	var notFound *serviceerror.NotFound
+	return errors.As(err, &notFound)
+}
+
+func (s *Service) commune(ctx context.Context, code, field string, fe *errs.Fields) (store.Commune, error) {
+	if msg := valid.Text(code, 5, true); msg != "" {
+		fe.Add(field, "code INSEE de commune attendu")
+		return store.Commune{}, nil
+	}
+	c, err := s.Store.Commune(ctx, code)
+	if errors.Is(err, store.ErrNotFound) {
+		fe.Add(field, "commune inconnue")
+		return c, nil
+	}
+	return c, s.infra(err)
+}
+
+// validity checks the scope: an election's rounds not yet past, or a period
+// starting today or later and lasting at most a year (R74-R75).
+func (s *Service) validity(ctx context.Context, v Validity, today time.Time, fe *errs.Fields) (scope, error) {
+	sc := scope{rounds: []int16{}}
+	election, period := v.ElectionID != "" || len(v.Rounds) > 0, v.From != "" || v.Until != ""
+	switch {
+	case election && period:
+		fe.Add("validity", "une élection ou une période, pas les deux")
+	case !election && !period:
+		fe.Add("validity", "une élection (election_id, rounds) ou une période (from, until) est obligatoire")
+	case election:
+		if msg := valid.Text(v.ElectionID, 64, true); msg != "" {
+			fe.Add("validity.election_id", msg)
+			return sc, nil
+		}
+		e, err := s.Store.Election(ctx, v.ElectionID)
+		if errors.Is(err, store.ErrNotFound) {
+			fe.Add("validity.election_id", "élection inconnue")
+			return sc, nil
+		}
+		if err != nil {
+			return sc, s.infra(err)
+		}
+		if len(v.Rounds) == 0 || len(v.Rounds) > 2 || (len(v.Rounds) == 2 && v.Rounds[0] == v.Rounds[1]) {
+			fe.Add("validity.rounds", "tours attendus : [1], [2] ou [1,2]")
+			return sc, nil
+		}
+		rounds := slices.Clone(v.Rounds)
+		slices.Sort(rounds)
+		for _, n := range rounds {
+			i := slices.IndexFunc(e.Rounds, func(r store.Round) bool { return r.Number == n })
+			if i < 0 {
+				fe.Add("validity.rounds", fmt.Sprintf("cette élection n'a pas de tour %d", n))
+				return sc, nil
+			}
+			date, _ := time.Parse(time.DateOnly, e.Rounds[i].Date)
+			if date.Before(today) {
+				fe.Add("validity.rounds", fmt.Sprintf("le tour %d est passé", n))
+				return sc, nil
+			}
+			if sc.firstRound.IsZero() {
+				sc.firstRound = calendar.StartOfDay(date).UTC()
+			}
+			sc.rounds = append(sc.rounds, int16(n))
+			sc.until = date
+		}
+		sc.electionID, sc.from = &e.ID, today
+	default:
+		from, errFrom := time.Parse(time.DateOnly, v.From)
+		until, errUntil := time.Parse(time.DateOnly, v.Until)
+		if errFrom != nil {
+			fe.Add("validity.from", "date AAAA-MM-JJ attendue")
+		} else if from.Before(today) {
+			fe.Add("validity.from", "la période ne peut pas commencer dans le passé")
+		} else if from.After(today.AddDate(2, 0, 0)) {
+			fe.Add("validity.from", "la période doit commencer dans les deux ans")
+		}
+		if errUntil != nil {
+			fe.Add("validity.until", "date AAAA-MM-JJ attendue")
+		} else if errFrom == nil && until.Before(from) {
+			fe.Add("validity.until", "la fin de la période précède son début")
+		} else if errFrom == nil && until.After(from.AddDate(1, 0, 0)) {
+			fe.Add("validity.until", "une procuration couvre au plus un an")
+		}
+		sc.from, sc.until = from, until
+	}
+	return sc, nil
+}
+
+// scopeOf rebuilds the scope of a stored dossier.
+func (s *Service) scopeOf(ctx context.Context, p store.Procuration) (scope, error) {
+	sc := scope{electionID: p.ElectionID, rounds: p.Rounds, from: p.ValidFrom, until: p.ValidUntil}
+	if p.ElectionID != nil && len(p.Rounds) > 0 {
+		e, err := s.Store.Election(ctx, *p.ElectionID)
+		if err != nil {
+			return sc, err
+		}
+		for _, r := range e.Rounds {
+			if r.Number == int(p.Rounds[0]) {
+				d, _ := time.Parse(time.DateOnly, r.Date)
+				sc.firstRound = calendar.StartOfDay(d).UTC()
+			}
+		}
+	}
+	return sc, nil
+}
+
+func (s *Service) read(ctx context.Context, ref string) (store.Procuration, error) {
+	p, err := s.Store.Procuration(ctx, ref)
+	return p, s.notFoundOr(err, errNoProcuration)
+}
+
+// load reads a dossier the caller may act on: a grantor only their own
+// (404 otherwise, so references cannot be probed), a town hall only its
+// communes' (403).
+func (s *Service) load(ctx context.Context, who auth.Claims, ref string) (store.Procuration, error) {
+	ref = reference.Normalize(ref)
+	if !reference.Valid(ref) {
+		return store.Procuration{}, errNoProcuration
+	}
+	p, err := s.read(ctx, ref)
+	if err != nil {
+		return p, err
+	}
+	switch who.Role {
+	case auth.RoleGrantor:
+		if p.GrantorSub != who.Subject {
+			return p, errNoProcuration
+		}
+	case auth.RoleTownHall:
+		if !who.ServesCommune(p.GrantorCommuneCode) {
+			return p, errs.Forbidden("Cette procuration relève d'une autre commune.")
+		}
+	}
+	return p, nil
+}
+
+// Procuration is a dossier as its grantor, the police, its town hall or
+// support read it. Agents' reads are audited.
+func (s *Service) Procuration(ctx context.Context, who auth.Claims, ref string) (store.Procuration, error) {
+	if err := requireRole(who, auth.RoleGrantor, auth.RolePolice, auth.RoleTownHall, auth.RoleSupport); err != nil {
+		return store.Procuration{}, err
+	}
+	p, err := s.load(ctx, who, ref)
+	if err != nil {
+		return p, err
+	}
+	if who.Role != auth.RoleGrantor {
+		// Agents reading a grantor's identity leave a trace.
+		if err := s.audit(ctx, store.Audit{ActorSub: who.Subject, ActorRole: who.Role, Action: "view", Reference: p.Reference}); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// CancelProcuration is the grantor's cancellation, allowed at any time (L75).
+func (s *Service) CancelProcuration(ctx context.Context, who auth.Claims, ref string) (store.Procuration, error) {
+	if err := requireRole(who, auth.RoleGrantor); err != nil {
+		return store.Procuration{}, err
+	}
+	p, err := s.load(ctx, who, ref)
+	if err != nil {
+		return p, err
+	}
+	if p.Status.Final() {
+		return p, wrongState(p.Status)
+	}
+	return s.update(ctx, p, dossier.UpdateCancel, dossier.Cancellation{Actor: actor(who)})
+}
+
+// Verification is the officer's finding.
+type Verification struct {
+	Outcome  string
+	IDKind   string
+	IDNumber string
+	Reason   string
+}
+
+// VerifyIdentity records the police or gendarmerie's verification.
+func (s *Service) VerifyIdentity(ctx context.Context, who auth.Claims, ref string, v Verification) (store.Procuration, error) {
+	if err := requireRole(who, auth.RolePolice); err != nil {
+		return store.Procuration{}, err
+	}
+	var fe errs.Fields
+	if v.Outcome != dossier.PoliceVerified && v.Outcome != dossier.PoliceRefused {
+		fe.Add("outcome", "verified ou refused attendu")
+	}
+	kind := strings.ToLower(strings.TrimSpace(v.IDKind))
+	if msg := valid.Text(kind, 40, true); msg != "" {
+		fe.Add("id_document.kind", msg)
+	} else if strings.ContainsFunc(kind, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') }) {
+		fe.Add("id_document.kind", "nature de pièce attendue : cni, passeport, titre_sejour, permis...")
+	}
+	if msg := valid.Text(strings.TrimSpace(v.IDNumber), 40, true); msg != "" {
+		fe.Add("id_document.number", msg)
+	}
+	reason := reasonField(&fe, v.Reason, v.Outcome == dossier.PoliceRefused, "motif obligatoire en cas de refus")
+	if err := fe.Err(); err != nil {
+		return store.Procuration{}, err
+	}
+	p, note, err := s.agentStep(ctx, who, ref, dossier.AwaitingPolice, reason)
+	if err != nil {
+		return p, err
+	}
+	return s.update(ctx, p, dossier.UpdatePoliceVerification, dossier.PoliceVerification{
+		Actor: actor(who), Outcome: v.Outcome, Rank: who.Rank, Unit: who.Unit, ReasonNote: note,
+		IDDocumentKind: kind, IDDocumentFingerprint: s.fingerprint(kind, v.IDNumber),
+	})
+}
+
+// reasonField checks the free text an agent typed, required for a refusal.
+func reasonField(fe *errs.Fields, reason string, required bool, missing string) string {
+	reason = strings.TrimSpace(reason)
+	if msg := valid.Text(reason, 1000, required); msg != "" {
+		if reason == "" {
+			msg = missing
+		}
+		fe.Add("reason", msg)
+	}
+	return reason
+}
+
+// agentStep prepares an agent's action on a dossier in the status want:
+// the agent's name kept apart from the workflow, the reason they typed
+// stored as a note whose id the workflow carries.
+func (s *Service) agentStep(ctx context.Context, who auth.Claims, ref string, want dossier.Status, reason string) (store.Procuration, string, error) {
+	p, err := s.load(ctx, who, ref)
+	if err != nil {
+		return p, "", err
+	}
+	if p.Status != want {
+		return p, "", wrongState(p.Status)
+	}
+	if err := s.Store.UpsertAgent(ctx, store.Agent{Sub: who.Subject, Role: who.Role, GivenName: who.GivenName, FamilyName: who.FamilyName,
+		Rank: who.Rank, Unit: who.Unit}); err != nil {
+		return p, "", s.infra(err)
+	}
+	note, err := s.Store.SaveNote(ctx, p.Reference, reason)
+	return p, note, s.infra(err)
+}
+
+// fingerprint lets an audit match a document number without storing it.
+func (s *Service) fingerprint(kind, number string) string {
+	mac := hmac.New(sha256.New, s.FingerprintKey)
+	mac.Write([]byte(kind + ":" + strings.ToUpper(strings.Join(strings.Fields(number), ""))))
+	return hex.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// Decision is the town hall's.
+type Decision struct {
+	Outcome string
+	Reason  string
+}
+
+// DecideProcuration records the town hall's decision; validating past the
+// holder's cap is refused and changes nothing.
+func (s *Service) DecideProcuration(ctx context.Context, who auth.Claims, ref string, d Decision) (store.Procuration, error) {
+	if err := requireRole(who, auth.RoleTownHall); err != nil {
+		return store.Procuration{}, err
+	}
+	var fe errs.Fields
+	if d.Outcome != dossier.TownHallValidated && d.Outcome != dossier.TownHallInvalidated {
+		fe.Add("outcome", "validated ou invalidated attendu")
+	}
+	reason := reasonField(&fe, d.Reason, d.Outcome == dossier.TownHallInvalidated, "motif obligatoire en cas d'invalidation")
+	if err := fe.Err(); err != nil {
+		return store.Procuration{}, err
+	}
+	p, note, err := s.agentStep(ctx, who, ref, dossier.AwaitingTownHall, reason)
+	if err != nil {
+		return p, err
+	}
+	return s.update(ctx, p, dossier.UpdateTownHallDecision, dossier.TownHallDecision{Actor: actor(who), Outcome: d.Outcome, ReasonNote: note})
+}
+
+// update runs a portal action on the dossier's workflow and answers with the
+// dossier as the action left it: the handler records the step before it
+// returns, so the read model is already up to date.
+func (s *Service) update(ctx context.Context, p store.Procuration, name string, arg any) (store.Procuration, error) {
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: dossier.WorkflowID(p.Reference), UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		var status dossier.Status
+		err = handle.Get(ctx, &status)
+	}
+	if err != nil {
+		return p, s.updateFailure(ctx, p, err)
+	}
+	return s.read(context.WithoutCancel(ctx), p.Reference)
+}
+
+func (s *Service) updateFailure(ctx context.Context, p store.Procuration, err error) error {
+	if st, ok := dossier.IsWrongState(err); ok {
+		if st == "" {
+			st = p.Status
+		}
+		return wrongState(st)
+	}
+	if reason, ok := dossier.CapReached(err); ok {
+		return errs.Conflict("Validation impossible : " + reason + ".")
+	}
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		// The workflow has ended: the read model's status is final, or the
+		// reconciliation will make it so.
+		if fresh, ferr := s.Store.Procuration(context.WithoutCancel(ctx), p.Reference); ferr == nil {
+			p = fresh
+		}
+		return wrongState(p.Status)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return errs.ServiceUnavailable(err)
+	}
+	return s.infra(err)
+}
+
+func wrongState(st dossier.Status) error {
+	return errs.Conflict(fmt.Sprintf("Action impossible : la procuration est %s (statut %s).", st.French(), st))
+}
+
+// CommuneProcurations pages through a commune's dossiers (its town hall, support).
+func (s *Service) CommuneProcurations(ctx context.Context, who auth.Claims, code string, status dossier.Status, cursor string, limit int) ([]store.Procuration, string, error) {
+	if err := requireRole(who, auth.RoleTownHall, auth.RoleSupport); err != nil {
+		return nil, "", err
+	}
+	if who.Role == auth.RoleTownHall && !who.ServesCommune(code) {
+		return nil, "", errs.Forbidden("Vous n'agissez pas pour cette commune.")
+	}
+	items, next, err := s.Store.ListByCommune(ctx, code, status, cursor, limit)
+	if errors.Is(err, store.ErrBadCursor) {
+		return nil, "", errs.InvalidField("query.cursor", "curseur invalide")
+	}
+	return items, next, s.infra(err)
+}
+
+func actor(c auth.Claims) dossier.Actor { return dossier.Actor{Sub: c.Subject, Role: c.Role} }

@@ -1,0 +1,109 @@
+// Package service is the use cases: one method per action a person takes
+// (request a procuration, verify, decide, cancel, sign up, answer,
+// approve...). The JSON API and the portal pages are two transports over
+// these methods: authorisation and business rules live here or below,
+// never in a handler. Failures are errs.Error values, with French messages.
+package service
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+
+	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/errs"
+	"github.com/procurations/procuration/internal/store"
+)
+
+// Service holds what the use cases need.
+type Service struct {
+	Store     *store.Store
+	Temporal  client.Client
+	Namespace string
+	TaskQueue string
+	// FingerprintKey keys the hash kept of identity document numbers.
+	FingerprintKey []byte
+	// MatchDossierCheck is how often a match reads its linked dossier.
+	MatchDossierCheck time.Duration
+	// SignupsPerAddress and SignupsPerEmail bound sign-up attempts per hour.
+	SignupsPerAddress, SignupsPerEmail int
+	Log                                *zap.Logger
+	Now                                func() time.Time
+
+	perAddress, perEmail *limiter
+}
+
+// New fills the defaults.
+func New(s Service) *Service {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Log == nil {
+		s.Log = zap.NewNop()
+	}
+	s.perAddress, s.perEmail = newLimiter(s.SignupsPerAddress, time.Hour), newLimiter(s.SignupsPerEmail, time.Hour)
+	return &s
+}
+
+// updateTimeout bounds a portal action waiting for a worker: without one the
+// caller gets 503 rather than a hung request, and a retry meets the
+// workflow's validator, never a double step.
+const updateTimeout = 30 * time.Second
+
+// infra turns what the store or Temporal said into a use case failure:
+// unavailable when a dependency is away, internal otherwise.
+func (s *Service) infra(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := errs.As(err); ok {
+		return err
+	}
+	if errs.Unreachable(err) {
+		return errs.ServiceUnavailable(err)
+	}
+	s.Log.Error("use case failed", zap.Error(err))
+	return &errs.Error{Kind: errs.KindInternal, Message: "Erreur interne.", Err: err}
+}
+
+// notFoundOr maps the store's not-found to the given answer.
+func (s *Service) notFoundOr(err error, answer *errs.Error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return answer
+	}
+	return s.infra(err)
+}
+
+// requireRole refuses anyone without one of the roles.
+func requireRole(who auth.Claims, roles ...string) error {
+	if who.Subject == "" {
+		return errs.Unauthenticated("Authentification requise.")
+	}
+	for _, r := range roles {
+		if who.Role == r {
+			return nil
+		}
+	}
+	return errs.Forbidden("Votre rôle ne permet pas cette action.")
+}
+
+func (s *Service) audit(ctx context.Context, a store.Audit) error {
+	return s.infra(s.Store.Audit(ctx, a))
+}
+
+// Health says whether the dependencies answer.
+type Health struct {
+	Postgres bool
+	Temporal bool
+	// Pollers is how many workers poll the task queue for workflow tasks
+	// and for activity tasks; -1 when unknown.
+	WorkflowPollers, ActivityPollers int
+}
+
+// Ready reports whether the API can serve and workers run the dossiers.
+func (h Health) Ready() bool {
+	return h.Postgres && h.Temporal && h.WorkflowPollers > 0 && h.ActivityPollers > 0
+}

@@ -1,0 +1,165 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/errs"
+	"github.com/procurations/procuration/internal/signup"
+	"github.com/procurations/procuration/internal/store"
+	"github.com/procurations/procuration/internal/valid"
+)
+
+// SignupForm is what a requester or a volunteer fills in on a campaign's site.
+type SignupForm struct {
+	GivenNames     string
+	FamilyName     string
+	BirthDate      string
+	Email          string
+	Phone          string
+	NNE            string
+	CommuneCode    string
+	PollingStation string
+	Rounds         []int
+	Consent        bool
+}
+
+// SignUp registers a person on one side of a campaign; an email confirms.
+// remote is the caller's network address, for the rate limit.
+func (s *Service) SignUp(ctx context.Context, side, campaignID string, f SignupForm, remote string) (store.Signup, error) {
+	if side != store.SideRequest && side != store.SideVolunteer {
+		return store.Signup{}, errs.NotFound("Introuvable.")
+	}
+	c, err := s.Store.Campaign(ctx, campaignID)
+	if err != nil {
+		return store.Signup{}, s.notFoundOr(err, errNoCampaign)
+	}
+	var fe errs.Fields
+	given, family := strings.TrimSpace(f.GivenNames), strings.TrimSpace(f.FamilyName)
+	if msg := valid.Name(given); msg != "" {
+		fe.Add("given_names", msg)
+	}
+	if msg := valid.Name(family); msg != "" {
+		fe.Add("family_name", msg)
+	}
+	birth, msg := valid.BirthDate(f.BirthDate, s.Now())
+	if msg == "" && s.Now().Sub(birth).Hours()/24/365.25 < 18 {
+		msg = "il faut être majeur pour voter"
+	}
+	if msg != "" {
+		fe.Add("birth_date", msg)
+	}
+	email := strings.TrimSpace(f.Email)
+	if msg := valid.Email(email); msg != "" {
+		fe.Add("email", msg)
+	}
+	if msg := valid.Phone(f.Phone); msg != "" {
+		fe.Add("phone", msg)
+	}
+	if f.NNE != "" && !store.ValidNNE(f.NNE) {
+		fe.Add("nne", "numéro national d'électeur : 8 ou 9 chiffres attendus")
+	}
+	if _, err := s.commune(ctx, f.CommuneCode, "commune_code", &fe); err != nil {
+		return store.Signup{}, err
+	}
+	if msg := valid.Text(f.PollingStation, 64, false); msg != "" {
+		fe.Add("polling_station", msg)
+	}
+	rounds := slices.Clone(f.Rounds)
+	slices.Sort(rounds)
+	if !slices.Equal(rounds, []int{1}) && !slices.Equal(rounds, []int{2}) && !slices.Equal(rounds, []int{1, 2}) {
+		fe.Add("rounds", "tours attendus : [1], [2] ou [1,2]")
+	}
+	if !f.Consent {
+		fe.Add("consent", "le consentement est nécessaire pour s'inscrire")
+	}
+	if err := fe.Err(); err != nil {
+		return store.Signup{}, err
+	}
+
+	// Attempts count, not records: signing up again is an attempt too.
+	if ok, wait := s.perAddress.allow(clientAddress(remote), s.Now()); !ok {
+		return store.Signup{}, errs.TooManyRequests("Trop d'inscriptions, réessayez plus tard.", wait)
+	}
+	if ok, wait := s.perEmail.allow(strings.ToLower(email), s.Now()); !ok {
+		return store.Signup{}, errs.TooManyRequests("Trop d'inscriptions, réessayez plus tard.", wait)
+	}
+	rounds16 := make([]int16, len(rounds))
+	for i, r := range rounds {
+		rounds16[i] = int16(r)
+	}
+	su, created, err := s.Store.SignUp(ctx, store.Signup{
+		ID: newID(side[:1]), CampaignID: c.ID, Side: side, GivenNames: given, FamilyName: family, BirthDate: birth, Email: email,
+		Phone: f.Phone, NNE: f.NNE, CommuneCode: f.CommuneCode, PollingStation: f.PollingStation, Rounds: rounds16,
+	})
+	if errors.Is(err, store.ErrOtherSide) {
+		other := "volontaire"
+		if side == store.SideVolunteer {
+			other = "demandeur de procuration"
+		}
+		return store.Signup{}, errs.Conflict(fmt.Sprintf("Vous êtes déjà inscrit(e) à cette campagne comme %s.", other))
+	}
+	if err != nil {
+		return store.Signup{}, s.infra(err)
+	}
+	if created || su.Status == "unconfirmed" {
+		// The confirmation email goes out through a workflow, so it is not
+		// lost if the mail server is away; signing up again resends nothing new.
+		_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: signup.WorkflowID(su.ID), TaskQueue: s.TaskQueue,
+			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			StaticSummary:            fmt.Sprintf("Inscription %s (%s), campagne %s", su.ID, side, c.ID),
+		}, signup.WorkflowName, su.ID)
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if err != nil && !errors.As(err, &started) {
+			return store.Signup{}, s.infra(err)
+		}
+	}
+	return su, nil
+}
+
+// newID names a sign-up: its side's initial and 16 random hex digits.
+func newID(prefix string) string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return prefix + "-" + hex.EncodeToString(b)
+}
+
+// ConfirmSignup puts a sign-up in the pool, from the identity of its
+// confirmation link.
+func (s *Service) ConfirmSignup(ctx context.Context, who auth.Claims, id string) (store.Signup, error) {
+	if who.Subject != id || (who.Role != auth.RoleRequester && who.Role != auth.RoleVolunteer) {
+		return store.Signup{}, errs.Unauthenticated("Lien de confirmation invalide ou expiré.")
+	}
+	status, err := s.Store.ConfirmSignup(ctx, id)
+	if errors.Is(err, store.ErrWithdrawn) {
+		return store.Signup{}, errs.Conflict(fmt.Sprintf("Cette inscription ne peut plus être confirmée (statut %s).", status))
+	}
+	if err != nil {
+		return store.Signup{}, s.notFoundOr(err, errs.NotFound("Inscription introuvable."))
+	}
+	return store.Signup{ID: id, Status: status}, nil
+}
+
+// Signups pages through a campaign's requesters or volunteers (back office).
+func (s *Service) Signups(ctx context.Context, who auth.Claims, campaignID string, f store.SignupFilter) ([]store.Signup, string, error) {
+	if _, err := s.campaignAgent(ctx, who, campaignID); err != nil {
+		return nil, "", err
+	}
+	items, next, err := s.Store.Signups(ctx, campaignID, f)
+	if errors.Is(err, store.ErrBadCursor) {
+		return nil, "", errs.InvalidField("query.cursor", "curseur invalide")
+	}
+	return items, next, s.infra(err)
+}
