@@ -36,6 +36,10 @@ type harness struct {
 	released int
 	// policy is the worker's setting the dossier copies.
 	policy dossier.Policy
+	// receipt and refuse, when set, say what the mail server and the
+	// database answer.
+	receipt func(dossier.Mail) outbox.Receipt
+	refuse  func(dossier.Step) error
 }
 
 type sentMail struct {
@@ -62,9 +66,17 @@ func newHarness(t *testing.T) *harness {
 	registerActivities(env)
 	env.OnActivity(dossier.ActivitySendMail, mock.Anything, mock.Anything).Return(func(_ context.Context, m dossier.Mail) (outbox.Receipt, error) {
 		h.mails = append(h.mails, sentMail{at: env.Now().Sub(t0), kind: m.Kind, key: m.Key})
+		if h.receipt != nil {
+			return h.receipt(m), nil
+		}
 		return outbox.Receipt{}, nil
 	})
 	env.OnActivity(dossier.ActivityRecordStep, mock.Anything, mock.Anything).Return(func(_ context.Context, s dossier.Step) error {
+		if h.refuse != nil {
+			if err := h.refuse(s); err != nil {
+				return err
+			}
+		}
 		h.steps = append(h.steps, s)
 		return nil
 	})
@@ -119,8 +131,10 @@ func registerActivities(env *testsuite.TestWorkflowEnvironment) {
 	env.RegisterActivity(&activities.Signups{})
 }
 
+func workflowName(name string) workflow.RegisterOptions { return workflow.RegisterOptions{Name: name} }
+
 func (h *harness) run() dossier.Status {
-	h.env.RegisterWorkflowWithOptions((&Procurations{Policy: h.policy}).Procuration, workflow.RegisterOptions{Name: dossier.WorkflowName})
+	h.env.RegisterWorkflowWithOptions((&Procurations{Policy: h.policy}).Procuration, workflowName(dossier.WorkflowName))
 	h.env.ExecuteWorkflow(dossier.WorkflowName, h.in)
 	require.True(h.t, h.env.IsWorkflowCompleted())
 	require.NoError(h.t, h.env.GetWorkflowError())

@@ -34,6 +34,9 @@ type Mail struct {
 // and started again on the same port, as a mail relay going away would.
 type SMTP struct {
 	Port int
+	// BeforeReply, when set, runs once a message is received and before the
+	// server answers 250: a test stops a dependency there.
+	BeforeReply func(Mail)
 
 	mu       sync.Mutex
 	received []Mail
@@ -84,6 +87,13 @@ func (s *SMTP) Stop() {
 	}
 }
 
+// SetBeforeReply installs (or removes, with nil) the hook.
+func (s *SMTP) SetBeforeReply(f func(Mail)) {
+	s.mu.Lock()
+	s.BeforeReply = f
+	s.mu.Unlock()
+}
+
 // Received returns a copy of the messages so far.
 func (s *SMTP) Received() []Mail {
 	s.mu.Lock()
@@ -131,7 +141,11 @@ func (x *session) Data(r io.Reader) error {
 	m.From, m.To = x.from, x.to
 	x.s.mu.Lock()
 	x.s.received = append(x.s.received, m)
+	hook := x.s.BeforeReply
 	x.s.mu.Unlock()
+	if hook != nil {
+		hook(m)
+	}
 	return nil
 }
 

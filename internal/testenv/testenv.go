@@ -67,7 +67,20 @@ func ModuleRoot(tb testing.TB) string {
 
 // Postgres starts a private cluster with deploy/dev/postgres.sh, the script
 // `make run` uses, and returns the URL of its procuration database.
-func Postgres(tb testing.TB) string {
+func Postgres(tb testing.TB) string { return StartPostgres(tb).URL }
+
+// PG is a private PostgreSQL cluster a test can stop and start again, as a
+// database going away would.
+type PG struct {
+	URL    string
+	dir    string
+	port   string
+	script string
+	tb     testing.TB
+}
+
+// StartPostgres starts a private cluster on a free port.
+func StartPostgres(tb testing.TB) *PG {
 	tb.Helper()
 	if _, err := exec.LookPath("bash"); err != nil {
 		Unavailable(tb, "bash not found")
@@ -81,17 +94,32 @@ func Postgres(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	_ = os.Chmod(dir, 0o755)
-	port := strconv.Itoa(FreePort(tb))
-	script := filepath.Join(ModuleRoot(tb), "deploy/dev/postgres.sh")
-	if out, err := exec.Command(script, "start", dir, port).CombinedOutput(); err != nil {
-		tb.Fatalf("starting PostgreSQL: %v\n%s", err, out)
-	}
+	pg := &PG{dir: dir, port: strconv.Itoa(FreePort(tb)), script: filepath.Join(ModuleRoot(tb), "deploy/dev/postgres.sh"), tb: tb}
+	pg.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%s/procuration?sslmode=disable", pg.port)
+	pg.Start()
 	tb.Cleanup(func() {
-		_ = exec.Command(script, "stop", dir, port).Run()
+		_ = exec.Command(pg.script, "stop", dir, pg.port).Run()
 		_ = os.RemoveAll(dir)
 		_ = os.Remove(dir + ".initdb.log")
 	})
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%s/procuration?sslmode=disable", port)
+	return pg
+}
+
+// Start (again) runs the cluster.
+func (pg *PG) Start() {
+	pg.tb.Helper()
+	if out, err := exec.Command(pg.script, "start", pg.dir, pg.port).CombinedOutput(); err != nil {
+		pg.tb.Fatalf("starting PostgreSQL: %v\n%s", err, out)
+	}
+}
+
+// Stop shuts the cluster down at once, closing every connection. It may
+// run outside the test's goroutine, so it reports rather than fails.
+func (pg *PG) Stop() error {
+	if out, err := exec.Command(pg.script, "stop", pg.dir, pg.port).CombinedOutput(); err != nil {
+		return fmt.Errorf("stopping PostgreSQL: %v\n%s", err, out)
+	}
+	return nil
 }
 
 // TemporalCLI finds the temporal binary: $TEMPORAL_CLI, PATH, then bin/.

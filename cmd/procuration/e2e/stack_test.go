@@ -32,6 +32,7 @@ import (
 
 type stack struct {
 	t      *testing.T
+	pg     *testenv.PG
 	app    *app.App
 	cfg    config.Config
 	url    string
@@ -47,7 +48,8 @@ func newStack(t *testing.T, flags ...string) *stack {
 	if testing.Short() && !testenv.Required() {
 		t.Skip("integration test")
 	}
-	dbURL := testenv.Postgres(t)
+	pg := testenv.StartPostgres(t)
+	dbURL := pg.URL
 	temporalAddr := testenv.Temporal(t)
 	mail := testenv.StartSMTP(t)
 
@@ -83,7 +85,7 @@ func newStack(t *testing.T, flags ...string) *stack {
 	issuer, err := a.Issuer()
 	require.NoError(t, err)
 
-	s := &stack{t: t, app: a, cfg: cfg, url: url, smtp: mail, issuer: issuer}
+	s := &stack{t: t, pg: pg, app: a, cfg: cfg, url: url, smtp: mail, issuer: issuer}
 	s.startWorker()
 	t.Cleanup(s.stopWorker)
 	return s
