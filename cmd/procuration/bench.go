@@ -12,7 +12,8 @@ import (
 	"github.com/procurations/procuration/internal/logging"
 )
 
-func benchCmd(cfg *config.Config) *cobra.Command {
+func benchCmd() *cobra.Command {
+	var cfg *config.Config
 	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks against a running stack (make run)"}
 	var dossiers, concurrency int
 	lifecycle := &cobra.Command{
@@ -23,7 +24,10 @@ func benchCmd(cfg *config.Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			opts := cfg.TemporalOptions()
+			opts, err := cfg.TemporalOptions()
+			if err != nil {
+				return err
+			}
 			opts.Logger = logging.Temporal(log)
 			tc, err := client.Dial(opts)
 			if err != nil {
@@ -39,6 +43,7 @@ func benchCmd(cfg *config.Config) *cobra.Command {
 		},
 	}
 	lifecycle.Flags().IntVar(&dossiers, "dossiers", 200, "how many dossiers (and bare workflows)")
+	cfg = configured(lifecycle, config.RoleAPI)
 	lifecycle.Flags().IntVar(&concurrency, "concurrency", 16, "portals acting at once")
 	var requests, volunteers int
 	match := &cobra.Command{

@@ -13,8 +13,9 @@ import (
 	"github.com/procurations/procuration/internal/geo"
 )
 
-func migrateCmd(cfg *config.Config) *cobra.Command {
-	return &cobra.Command{
+func migrateCmd() *cobra.Command {
+	var cfg *config.Config
+	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply the database migrations embedded in the binary",
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -35,11 +36,14 @@ func migrateCmd(cfg *config.Config) *cobra.Command {
 			return nil
 		},
 	}
+	cfg = configured(cmd)
+	return cmd
 }
 
-func registerCmd(cfg *config.Config) *cobra.Command {
+func registerCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "register", Short: "The electoral register extract"}
-	cmd.AddCommand(&cobra.Command{
+	var cfg *config.Config
+	importCmd := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Upsert a register extract (CSV: nne,family_name,given_names,sex,birth_date,commune_code,polling_station)",
 		Args:  cobra.ExactArgs(1),
@@ -64,12 +68,17 @@ func registerCmd(cfg *config.Config) *cobra.Command {
 			fmt.Printf("imported %d voters, rejected %d lines\n", res.Imported, len(res.Rejected)+res.MoreRejected)
 			return nil
 		},
-	})
+	}
+	cfg = configured(importCmd)
+	cmd.AddCommand(importCmd)
 	return cmd
 }
 
-func seedCmd(cfg *config.Config) *cobra.Command {
-	var voters int
+func seedCmd() *cobra.Command {
+	var (
+		voters int
+		cfg    *config.Config
+	)
 	cmd := &cobra.Command{
 		Use:   "seed",
 		Short: "Load the demo data: the official communes, an election with two rounds and a synthetic register",
@@ -107,5 +116,6 @@ func seedCmd(cfg *config.Config) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&voters, "voters", 20000, "synthetic voters besides the fixed demo ones")
+	cfg = configured(cmd)
 	return cmd
 }

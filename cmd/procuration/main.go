@@ -1,6 +1,6 @@
 // Command procuration is the one binary of the system: each subcommand is a
-// role (api, worker) or an operation (migrate, token, register import, seed,
-// bench).
+// role (api, worker) or an operation (migrate, seed, token, register import,
+// reconcile, bench). Each reads only the settings its role uses.
 package main
 
 import (
@@ -28,19 +28,22 @@ func main() {
 }
 
 func root() *cobra.Command {
-	var cfg config.Config
 	cmd := &cobra.Command{
 		Use:           "procuration",
-		Short:         "Voting proxies: the official three-step flow on Temporal, PostgreSQL and SMTP",
+		Short:         "Voting proxies: the official three-step flow and the matching platforms, on Temporal, PostgreSQL and SMTP",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRunE: func(*cobra.Command, []string) error {
-			return cfg.Finish()
-		},
 	}
-	cfg.Register(cmd.PersistentFlags())
-	cmd.AddCommand(apiCmd(&cfg), workerCmd(&cfg), migrateCmd(&cfg), tokenCmd(&cfg), registerCmd(&cfg), seedCmd(&cfg), benchCmd(&cfg))
+	cmd.AddCommand(apiCmd(), workerCmd(), migrateCmd(), tokenCmd(), registerCmd(), seedCmd(), reconcileCmd(), benchCmd(), settingsCmd())
 	return cmd
+}
+
+// configured gives cmd the settings of roles, checked before it runs.
+func configured(cmd *cobra.Command, roles ...string) *config.Config {
+	cfg := &config.Config{}
+	cfg.Register(cmd.Flags(), roles...)
+	cmd.PreRunE = func(*cobra.Command, []string) error { return cfg.Finish() }
+	return cfg
 }
 
 // open builds the logger and the connections a role needs.
@@ -55,4 +58,26 @@ func open(ctx context.Context, cfg *config.Config) (*app.App, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// settingsCmd prints every setting with its role: the README's table.
+func settingsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "settings",
+		Short: "List every setting: variable, flag, default, what it expects, which role reads it (Markdown)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var cfg config.Config
+			cfg.Register(cmd.Flags(), config.RoleAll)
+			fmt.Println("| variable | role | default | expects | what |")
+			fmt.Println("|---|---|---|---|---|")
+			for _, s := range cfg.Settings() {
+				def := s.Default
+				if def != "" {
+					def = "`" + def + "`"
+				}
+				fmt.Printf("| `%s` | %s | %s | %s | %s |\n", s.Env, s.Roles, def, s.Expects, s.Help)
+			}
+			return nil
+		},
+	}
 }

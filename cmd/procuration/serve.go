@@ -13,8 +13,9 @@ import (
 	"github.com/procurations/procuration/internal/config"
 )
 
-func apiCmd(cfg *config.Config) *cobra.Command {
-	return &cobra.Command{
+func apiCmd() *cobra.Command {
+	var cfg *config.Config
+	cmd := &cobra.Command{
 		Use:   "api",
 		Short: "Serve the HTTP API (docs at /docs, OpenAPI at /openapi.json)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -46,10 +47,13 @@ func apiCmd(cfg *config.Config) *cobra.Command {
 			return nil
 		},
 	}
+	cfg = configured(cmd, config.RoleAPI)
+	return cmd
 }
 
-func workerCmd(cfg *config.Config) *cobra.Command {
-	return &cobra.Command{
+func workerCmd() *cobra.Command {
+	var cfg *config.Config
+	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run the Temporal worker (workflows and activities)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -62,7 +66,7 @@ func workerCmd(cfg *config.Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a.Log.Info("worker polling", zap.String("temporal", cfg.TemporalAddress), zap.String("namespace", cfg.TemporalNamespace),
+			a.Log.Info("worker polling", zap.String("temporal", cfg.Temporal.Address), zap.String("namespace", cfg.Temporal.Namespace),
 				zap.String("task_queue", cfg.TaskQueue))
 			stop := make(chan any)
 			go func() {
@@ -72,4 +76,6 @@ func workerCmd(cfg *config.Config) *cobra.Command {
 			return w.Run(stop)
 		},
 	}
+	cfg = configured(cmd, config.RoleWorker)
+	return cmd
 }

@@ -21,6 +21,8 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/procuration?sslmode=
 export SMTP_HOST=127.0.0.1 SMTP_PORT
 export HTTP_ADDR="127.0.0.1:$API_PORT" PUBLIC_URL="http://127.0.0.1:$API_PORT"
 export ISSUER_KEY="$data/issuer.pem"
+# The development issuer: `bin/procuration token` mints tokens this API accepts.
+export DEV_ISSUER=true
 deploy/dev/docs-assets.sh "$data/docs"
 if [ -f "$data/docs/web-components.min.js" ]; then export DOCS_ASSETS="$data/docs"; fi
 

@@ -1,122 +1,207 @@
-// Package config reads the settings every role of the binary shares, from
-// flags whose defaults come from the environment, themselves defaulting to
-// what `make run` brings up. The same binary therefore talks to the dev
-// stack with no settings and to a production cluster with a few variables.
+// Package config reads the settings of the binary's roles from flags whose
+// defaults come from the environment, themselves defaulting to what
+// `make run` brings up. Each role reads only the settings it uses; a value
+// that does not parse stops the process with the variable's name and what
+// it expects; a production-looking deployment refuses development shortcuts.
 package config
 
 import (
+	"errors"
 	"fmt"
-	"os"
-	"strconv"
+	"net"
+	"net/url"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
-	"go.temporal.io/sdk/client"
 
 	"github.com/procurations/procuration/internal/dossier"
 	"github.com/procurations/procuration/internal/mail"
 )
 
+// DevelopmentFingerprintKey is the fingerprint key of development; a
+// production deployment must set its own.
+const DevelopmentFingerprintKey = "development-only-fingerprint-key"
+
+// Roles a setting belongs to.
+const (
+	RoleAll    = "all"
+	RoleAPI    = "api"
+	RoleWorker = "worker"
+	RoleLinks  = "api, worker"
+)
+
 type Config struct {
-	TemporalAddress   string
-	TemporalNamespace string
-	TemporalAPIKey    string
-	TemporalTLS       bool
-	TaskQueue         string
+	// Environment is development or production; production forbids the
+	// development issuer and the development keys.
+	Environment string
+
+	Temporal  Temporal
+	TaskQueue string
 
 	DatabaseURL string
+	LogLevel    string
 
-	SMTP mail.Config
-	// MailDomain ends Message-IDs.
-	MailDomain       string
-	TownHallFallback string
-
-	HTTPAddr  string
-	PublicURL string
-
-	Audience       string
-	AgentIssuers   []string
-	GrantorIssuers []string
-	// The API is an OpenID issuer at PublicURL, signing with IssuerKey: always
-	// for the links of the matching emails, and, with DevIssuer, for
-	// development tokens of every role.
-	DevIssuer bool
-	IssuerKey string
-
-	// MatchDossierCheck is how often a match reads its linked dossier.
-	MatchDossierCheck time.Duration
-
-	// Sign-ups per hour accepted from one client address and for one email.
+	// API.
+	HTTPAddr          string
+	Audience          string
+	AgentIssuers      []string
+	GrantorIssuers    []string
+	DevIssuer         bool
 	SignupsPerAddress int
 	SignupsPerEmail   int
+	FingerprintKey    string
+	DocsAssets        string
 
-	// FingerprintKey keys the hash kept of identity document numbers.
-	FingerprintKey string
+	// The API and the worker: links in emails are signed with IssuerKey and
+	// point at PublicURL; a match started by either reads its dossier every
+	// MatchDossierCheck.
+	PublicURL         string
+	IssuerKey         string
+	MatchDossierCheck time.Duration
 
-	Policy dossier.Policy
-	review string
+	// Worker.
+	SMTP             mail.Config
+	MailDomain       string
+	TownHallFallback string
+	Policy           dossier.Policy
+	review           string
 
-	LogLevel string
-	// DocsAssets is where the /docs renderer is served from, if set.
-	DocsAssets string
+	s settings
 }
 
-// Register adds the flags to fs.
-func (c *Config) Register(fs *pflag.FlagSet) {
-	fs.StringVar(&c.TemporalAddress, "temporal-address", env("TEMPORAL_ADDRESS", "127.0.0.1:7233"), "Temporal frontend host:port (TEMPORAL_ADDRESS)")
-	fs.StringVar(&c.TemporalNamespace, "temporal-namespace", env("TEMPORAL_NAMESPACE", "default"), "Temporal namespace (TEMPORAL_NAMESPACE)")
-	fs.StringVar(&c.TemporalAPIKey, "temporal-api-key", env("TEMPORAL_API_KEY", ""), "Temporal Cloud API key (TEMPORAL_API_KEY)")
-	fs.BoolVar(&c.TemporalTLS, "temporal-tls", envBool("TEMPORAL_TLS", false), "connect to Temporal over TLS (TEMPORAL_TLS)")
-	fs.StringVar(&c.TaskQueue, "task-queue", env("TEMPORAL_TASK_QUEUE", "procurations"), "task queue (TEMPORAL_TASK_QUEUE)")
-	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", "postgres://postgres@127.0.0.1:54329/procuration?sslmode=disable"), "PostgreSQL URL (DATABASE_URL)")
-	fs.StringVar(&c.SMTP.Host, "smtp-host", env("SMTP_HOST", "127.0.0.1"), "SMTP relay host (SMTP_HOST)")
-	fs.IntVar(&c.SMTP.Port, "smtp-port", envInt("SMTP_PORT", 1025), "SMTP relay port (SMTP_PORT)")
-	fs.StringVar(&c.SMTP.Username, "smtp-username", env("SMTP_USERNAME", ""), "SMTP user (SMTP_USERNAME)")
-	fs.StringVar(&c.SMTP.Password, "smtp-password", env("SMTP_PASSWORD", ""), "SMTP password (SMTP_PASSWORD)")
-	fs.StringVar(&c.SMTP.From, "smtp-from", env("SMTP_FROM", "Procurations <ne-pas-repondre@procuration.example>"), "sender (SMTP_FROM)")
-	fs.StringVar(&c.SMTP.TLS, "smtp-tls", env("SMTP_TLS", "none"), "none, starttls or tls (SMTP_TLS)")
-	fs.StringVar(&c.MailDomain, "mail-domain", env("MAIL_DOMAIN", "procuration.example"), "domain of Message-IDs (MAIL_DOMAIN)")
-	fs.StringVar(&c.TownHallFallback, "town-hall-email", env("TOWN_HALL_EMAIL", "elections-{code}@mairies.example"),
-		"electoral service address for a commune with none registered; {code} is the INSEE code (TOWN_HALL_EMAIL)")
-	fs.StringVar(&c.HTTPAddr, "http-addr", env("HTTP_ADDR", "127.0.0.1:8080"), "API listen address (HTTP_ADDR)")
-	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", "http://127.0.0.1:8080"), "the API's external URL, also the dev issuer (PUBLIC_URL)")
-	fs.StringVar(&c.Audience, "oidc-audience", env("OIDC_AUDIENCE", "procuration"), "expected token audience (OIDC_AUDIENCE)")
-	fs.StringSliceVar(&c.AgentIssuers, "oidc-agent-issuers", envList("OIDC_AGENT_ISSUERS"), "issuers trusted for agent tokens (OIDC_AGENT_ISSUERS)")
-	fs.StringSliceVar(&c.GrantorIssuers, "oidc-grantor-issuers", envList("OIDC_GRANTOR_ISSUERS"), "FranceConnect issuers trusted for grantor tokens (OIDC_GRANTOR_ISSUERS)")
-	fs.BoolVar(&c.DevIssuer, "dev-issuer", envBool("DEV_ISSUER", true), "serve a development OpenID issuer at the public URL (DEV_ISSUER)")
-	fs.StringVar(&c.IssuerKey, "issuer-key", env("ISSUER_KEY", ".data/issuer.pem"), "signing key of the API's own issuer (ISSUER_KEY)")
-	fs.DurationVar(&c.MatchDossierCheck, "match-dossier-check", envDuration("MATCH_DOSSIER_CHECK", 6*time.Hour), "how often a match reads its linked dossier (MATCH_DOSSIER_CHECK)")
-	fs.IntVar(&c.SignupsPerAddress, "signups-per-address", envInt("SIGNUPS_PER_ADDRESS", 30), "sign-ups per hour from one client address (SIGNUPS_PER_ADDRESS)")
-	fs.IntVar(&c.SignupsPerEmail, "signups-per-email", envInt("SIGNUPS_PER_EMAIL", 3), "sign-ups per hour for one email (SIGNUPS_PER_EMAIL)")
-	fs.StringVar(&c.FingerprintKey, "fingerprint-key", env("FINGERPRINT_KEY", "development-only-fingerprint-key"), "HMAC key for ID document numbers (FINGERPRINT_KEY)")
-	fs.StringVar(&c.review, "town-hall-review", env("TOWN_HALL_REVIEW", "manual"), "manual (2021 flow) or automatic (REU, since 2022) (TOWN_HALL_REVIEW)")
-	p := dossier.DefaultPolicy()
-	fs.DurationVar(&c.Policy.PoliceFirstReminder, "reminder-police-first", envDuration("REMINDER_POLICE_FIRST", p.PoliceFirstReminder), "first reminder to visit the police (REMINDER_POLICE_FIRST)")
-	fs.DurationVar(&c.Policy.PoliceReminderEvery, "reminder-police-every", envDuration("REMINDER_POLICE_EVERY", p.PoliceReminderEvery), "then every (REMINDER_POLICE_EVERY)")
-	fs.DurationVar(&c.Policy.BeforeRoundReminder, "reminder-before-round", envDuration("REMINDER_BEFORE_ROUND", p.BeforeRoundReminder), "reminder before the first round (REMINDER_BEFORE_ROUND)")
-	fs.DurationVar(&c.Policy.TownHallFirstReminder, "reminder-town-hall-first", envDuration("REMINDER_TOWN_HALL_FIRST", p.TownHallFirstReminder), "first reminder to the town hall (REMINDER_TOWN_HALL_FIRST)")
-	fs.DurationVar(&c.Policy.TownHallReminderEvery, "reminder-town-hall-every", envDuration("REMINDER_TOWN_HALL_EVERY", p.TownHallReminderEvery), "then every (REMINDER_TOWN_HALL_EVERY)")
-	fs.StringVar(&c.DocsAssets, "docs-assets", env("DOCS_ASSETS", ""), "folder with the /docs renderer, for closed networks; empty: a CDN (DOCS_ASSETS)")
-	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (LOG_LEVEL)")
+// Temporal is the cluster to talk to.
+type Temporal struct {
+	Address    string
+	Namespace  string
+	APIKey     string
+	TLS        bool
+	CACert     string
+	ClientCert string
+	ClientKey  string
+	ServerName string
 }
 
-// Finish validates what flags alone cannot and fills derived values.
-func (c *Config) Finish() error {
-	review, err := dossier.ParseReviewMode(c.review)
-	if err != nil {
-		return err
+// Register adds the settings of the given roles to fs; RoleAll adds every
+// setting (the tests, the benchmarks).
+func (c *Config) Register(fs *pflag.FlagSet, roles ...string) {
+	c.s.fs = fs
+	has := func(role string) bool {
+		for _, r := range roles {
+			if r == role || r == RoleAll {
+				return true
+			}
+		}
+		return false
 	}
-	c.Policy.Review = review
-	for name, d := range map[string]time.Duration{
-		"reminder-police-first": c.Policy.PoliceFirstReminder, "reminder-police-every": c.Policy.PoliceReminderEvery,
-		"reminder-town-hall-first": c.Policy.TownHallFirstReminder, "reminder-town-hall-every": c.Policy.TownHallReminderEvery,
-	} {
-		if d <= 0 {
-			return fmt.Errorf("--%s must be positive", name)
+	c.registerCommon()
+	if has(RoleAPI) || has(RoleWorker) {
+		c.registerLinks()
+	}
+	if has(RoleAPI) {
+		c.registerAPI()
+	}
+	if has(RoleWorker) {
+		c.registerWorker()
+	}
+}
+
+func (c *Config) registerCommon() {
+	s := &c.s
+	s.str(&c.Environment, "environment", "ENVIRONMENT", "development", "development or production", "what this deployment is", RoleAll,
+		oneOf("development", "production"))
+	s.str(&c.Temporal.Address, "temporal-address", "TEMPORAL_ADDRESS", "127.0.0.1:7233", "host:port", "Temporal frontend", RoleAll, hostPort)
+	s.str(&c.Temporal.Namespace, "temporal-namespace", "TEMPORAL_NAMESPACE", "default", "a namespace name", "Temporal namespace", RoleAll, nonEmpty)
+	s.str(&c.Temporal.APIKey, "temporal-api-key", "TEMPORAL_API_KEY", "", "an API key", "Temporal Cloud API key (implies TLS)", RoleAll, nil)
+	s.boolean(&c.Temporal.TLS, "temporal-tls", "TEMPORAL_TLS", false, "connect to Temporal over TLS", RoleAll)
+	s.str(&c.Temporal.CACert, "temporal-tls-ca", "TEMPORAL_TLS_CA", "", "a PEM file", "CA certificate of the Temporal frontend", RoleAll, nil)
+	s.str(&c.Temporal.ClientCert, "temporal-tls-cert", "TEMPORAL_TLS_CERT", "", "a PEM file", "client certificate for mTLS", RoleAll, nil)
+	s.str(&c.Temporal.ClientKey, "temporal-tls-key", "TEMPORAL_TLS_KEY", "", "a PEM file", "client key for mTLS", RoleAll, nil)
+	s.str(&c.Temporal.ServerName, "temporal-tls-server-name", "TEMPORAL_TLS_SERVER_NAME", "", "a host name", "name the frontend's certificate carries", RoleAll, nil)
+	s.str(&c.TaskQueue, "task-queue", "TEMPORAL_TASK_QUEUE", "procurations", "a task queue name", "task queue of the workflows", RoleAll, nonEmpty)
+	s.str(&c.DatabaseURL, "database-url", "DATABASE_URL", "postgres://postgres@127.0.0.1:54329/procuration?sslmode=disable",
+		"a postgres:// URL", "PostgreSQL", RoleAll, postgresURL)
+	s.str(&c.LogLevel, "log-level", "LOG_LEVEL", "info", "debug, info, warn or error", "log level", RoleAll, oneOf("debug", "info", "warn", "error"))
+}
+
+func (c *Config) registerLinks() {
+	s := &c.s
+	s.str(&c.PublicURL, "public-url", "PUBLIC_URL", "http://127.0.0.1:8080", "an absolute http(s) URL",
+		"the API's external URL: links in emails, the API's own issuer", RoleLinks, func(v string) error { _, err := absoluteURL(v); return err })
+	s.str(&c.IssuerKey, "issuer-key", "ISSUER_KEY", ".data/issuer.pem", "a PEM file", "signing key of the links in emails", RoleLinks, nonEmpty)
+	s.duration(&c.MatchDossierCheck, "match-dossier-check", "MATCH_DOSSIER_CHECK", 6*time.Hour, "how often a match reads its linked dossier", RoleLinks)
+}
+
+func (c *Config) registerAPI() {
+	s := &c.s
+	s.str(&c.HTTPAddr, "http-addr", "HTTP_ADDR", "127.0.0.1:8080", "host:port", "API listen address", RoleAPI, hostPort)
+	s.str(&c.Audience, "oidc-audience", "OIDC_AUDIENCE", "procuration", "a client id", "expected token audience", RoleAPI, nonEmpty)
+	s.urls(&c.AgentIssuers, "oidc-agent-issuers", "OIDC_AGENT_ISSUERS", "issuers trusted for agent tokens", RoleAPI)
+	s.urls(&c.GrantorIssuers, "oidc-grantor-issuers", "OIDC_GRANTOR_ISSUERS", "FranceConnect issuers trusted for grantor tokens", RoleAPI)
+	s.boolean(&c.DevIssuer, "dev-issuer", "DEV_ISSUER", false, "accept the API's own development tokens for every role (never in production)", RoleAPI)
+	s.integer(&c.SignupsPerAddress, "signups-per-address", "SIGNUPS_PER_ADDRESS", 30, 0, 1_000_000, "sign-ups per hour from one client address (0: no limit)", RoleAPI)
+	s.integer(&c.SignupsPerEmail, "signups-per-email", "SIGNUPS_PER_EMAIL", 3, 0, 1000, "sign-ups per hour for one email (0: no limit)", RoleAPI)
+	s.str(&c.FingerprintKey, "fingerprint-key", "FINGERPRINT_KEY", DevelopmentFingerprintKey, "a secret of 32 characters or more",
+		"HMAC key of the fingerprints kept of ID document numbers", RoleAPI, nil)
+	s.str(&c.DocsAssets, "docs-assets", "DOCS_ASSETS", "", "a folder", "the /docs renderer, for closed networks; empty: a CDN", RoleAPI, nil)
+}
+
+func (c *Config) registerWorker() {
+	s := &c.s
+	s.str(&c.SMTP.Host, "smtp-host", "SMTP_HOST", "127.0.0.1", "a host name", "SMTP relay", RoleWorker, nonEmpty)
+	s.integer(&c.SMTP.Port, "smtp-port", "SMTP_PORT", 1025, 1, 65535, "SMTP relay port", RoleWorker)
+	s.str(&c.SMTP.Username, "smtp-username", "SMTP_USERNAME", "", "a user name", "SMTP user", RoleWorker, nil)
+	s.str(&c.SMTP.Password, "smtp-password", "SMTP_PASSWORD", "", "a password", "SMTP password", RoleWorker, nil)
+	s.str(&c.SMTP.From, "smtp-from", "SMTP_FROM", "Procurations <ne-pas-repondre@procuration.example>", "a From header", "sender of the official emails",
+		RoleWorker, nonEmpty)
+	s.str(&c.SMTP.TLS, "smtp-tls", "SMTP_TLS", "none", "none, starttls or tls", "SMTP transport security", RoleWorker, oneOf("none", "starttls", "tls"))
+	s.str(&c.MailDomain, "mail-domain", "MAIL_DOMAIN", "procuration.example", "a domain", "domain of Message-IDs", RoleWorker, nonEmpty)
+	s.str(&c.TownHallFallback, "town-hall-email", "TOWN_HALL_EMAIL", "elections-{code}@mairies.example", "an address with {code}",
+		"electoral service address of a commune with none registered; {code} is the INSEE code", RoleWorker, nonEmpty)
+	s.str(&c.review, "town-hall-review", "TOWN_HALL_REVIEW", "manual", "manual or automatic", "town hall step: an agent (2021) or the register's checks (2022)",
+		RoleWorker, oneOf("manual", "automatic"))
+	p := dossier.DefaultPolicy()
+	s.duration(&c.Policy.PoliceFirstReminder, "reminder-police-first", "REMINDER_POLICE_FIRST", p.PoliceFirstReminder, "first reminder to visit the police", RoleWorker)
+	s.duration(&c.Policy.PoliceReminderEvery, "reminder-police-every", "REMINDER_POLICE_EVERY", p.PoliceReminderEvery, "then every", RoleWorker)
+	s.duration(&c.Policy.BeforeRoundReminder, "reminder-before-round", "REMINDER_BEFORE_ROUND", p.BeforeRoundReminder, "reminder before the first round", RoleWorker)
+	s.duration(&c.Policy.TownHallFirstReminder, "reminder-town-hall-first", "REMINDER_TOWN_HALL_FIRST", p.TownHallFirstReminder, "first reminder to the town hall", RoleWorker)
+	s.duration(&c.Policy.TownHallReminderEvery, "reminder-town-hall-every", "REMINDER_TOWN_HALL_EVERY", p.TownHallReminderEvery, "then every", RoleWorker)
+}
+
+// Settings describes what was registered, for --help and the README.
+func (c *Config) Settings() []Documented { return c.s.documented }
+
+// Finish refuses what flags and variables got wrong, then derives values.
+func (c *Config) Finish() error {
+	var problems []string
+	for flag, problem := range c.s.problems {
+		if c.s.fs == nil || !c.s.fs.Changed(flag) {
+			problems = append(problems, problem)
 		}
 	}
+	sort.Strings(problems)
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.review != "" {
+		c.Policy.Review = dossier.ReviewMode(c.review)
+	}
+	if c.Production() {
+		if c.DevIssuer {
+			problems = append(problems, "DEV_ISSUER=true: the development issuer is refused in production (ENVIRONMENT=production or a non-loopback PUBLIC_URL)")
+		}
+		if c.FingerprintKey == DevelopmentFingerprintKey {
+			problems = append(problems, "FINGERPRINT_KEY: a secret of your own is required in production (the default is public)")
+		}
+	}
+	if c.FingerprintKey != "" && c.FingerprintKey != DevelopmentFingerprintKey && len(c.FingerprintKey) < 32 {
+		problems = append(problems, "FINGERPRINT_KEY: a secret of 32 characters or more expected")
+	}
+	if (c.Temporal.ClientCert == "") != (c.Temporal.ClientKey == "") {
+		problems = append(problems, "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together")
+	}
+	if len(problems) > 0 {
+		return errors.New("configuration refused:\n  " + strings.Join(problems, "\n  "))
+	}
 	if c.DevIssuer {
 		c.AgentIssuers = append(c.AgentIssuers, c.PublicURL)
 		c.GrantorIssuers = append(c.GrantorIssuers, c.PublicURL)
@@ -124,50 +209,38 @@ func (c *Config) Finish() error {
 	return nil
 }
 
-// TemporalOptions are the client options for the configured cluster.
-func (c *Config) TemporalOptions() client.Options {
-	opts := client.Options{HostPort: c.TemporalAddress, Namespace: c.TemporalNamespace}
-	if c.TemporalAPIKey != "" {
-		opts.Credentials = client.NewAPIKeyStaticCredentials(c.TemporalAPIKey)
+// Production reports a production-looking deployment: declared so, or
+// reachable elsewhere than on this machine.
+func (c *Config) Production() bool {
+	if c.Environment == "production" {
+		return true
 	}
-	if c.TemporalTLS || c.TemporalAPIKey != "" {
-		opts.ConnectionOptions.TLS = tlsConfig()
+	if c.PublicURL == "" {
+		return false
 	}
-	return opts
+	u, err := url.Parse(c.PublicURL)
+	if err != nil {
+		return true
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }
 
-func env(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok && v != "" {
-		return v
+func nonEmpty(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("empty")
 	}
-	return def
+	return nil
 }
 
-func envBool(key string, def bool) bool {
-	if b, err := strconv.ParseBool(os.Getenv(key)); err == nil {
-		return b
+func postgresURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return fmt.Errorf("not a postgres URL")
 	}
-	return def
-}
-
-func envInt(key string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(key)); err == nil {
-		return n
-	}
-	return def
-}
-
-func envDuration(key string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(key)); err == nil {
-		return d
-	}
-	return def
-}
-
-func envList(key string) []string {
-	v := os.Getenv(key)
-	if v == "" {
-		return nil
-	}
-	return strings.Split(v, ",")
+	return nil
 }

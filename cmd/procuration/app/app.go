@@ -40,7 +40,11 @@ func Open(ctx context.Context, cfg config.Config, log *zap.Logger) (*App, error)
 	if err != nil {
 		return nil, err
 	}
-	opts := cfg.TemporalOptions()
+	opts, err := cfg.TemporalOptions()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	opts.Logger = logging.Temporal(log)
 	tc, err := client.NewLazyClient(opts)
 	if err != nil {
@@ -48,7 +52,7 @@ func Open(ctx context.Context, cfg config.Config, log *zap.Logger) (*App, error)
 		return nil, err
 	}
 	st := store.New(pool)
-	svc := service.New(service.Service{Store: st, Temporal: tc, Namespace: cfg.TemporalNamespace, TaskQueue: cfg.TaskQueue,
+	svc := service.New(service.Service{Store: st, Temporal: tc, Namespace: cfg.Temporal.Namespace, TaskQueue: cfg.TaskQueue,
 		FingerprintKey: []byte(cfg.FingerprintKey), MatchDossierCheck: cfg.MatchDossierCheck,
 		SignupsPerAddress: cfg.SignupsPerAddress, SignupsPerEmail: cfg.SignupsPerEmail, Log: log})
 	return &App{Cfg: cfg, Log: log, Pool: pool, Store: st, Temporal: tc, Service: svc}, nil

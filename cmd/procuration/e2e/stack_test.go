@@ -57,11 +57,11 @@ func newStack(t *testing.T, flags ...string) *stack {
 	url := "http://" + srv.Listener.Addr().String()
 	var cfg config.Config
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
-	cfg.Register(fs)
+	cfg.Register(fs, config.RoleAll)
 	require.NoError(t, fs.Parse(append([]string{
 		"--database-url=" + dbURL, "--temporal-address=" + temporalAddr, "--task-queue=procurations-test",
 		fmt.Sprintf("--smtp-port=%d", mail.Port), "--smtp-host=127.0.0.1", "--public-url=" + url,
-		"--issuer-key=" + filepath.Join(t.TempDir(), "issuer.pem"),
+		"--issuer-key=" + filepath.Join(t.TempDir(), "issuer.pem"), "--dev-issuer=true",
 	}, flags...)))
 	require.NoError(t, cfg.Finish())
 
