@@ -6,7 +6,10 @@ TEMPORAL_CLI_VERSION := v1.5.1
 # A temporal CLI on PATH is used as is; otherwise one is built into bin/ once.
 TEMPORAL_CLI := $(or $(shell command -v temporal 2>/dev/null),$(CURDIR)/bin/temporal)
 
-.PHONY: run test vet unit build bench clean-data
+REDOCLY_VERSION := 2.77.0
+REDOCLY := $(CURDIR)/.data/tools/node_modules/.bin/redocly
+
+.PHONY: run test vet unit build bench clean-data lint-openapi
 .DEFAULT_GOAL := build
 
 build:
@@ -24,8 +27,18 @@ vet:
 
 # Integration tests start their own Temporal dev server, PostgreSQL cluster
 # and SMTP server on free ports; under `make test` a missing one fails them.
-test: vet $(TEMPORAL_CLI)
+test: vet lint-openapi $(TEMPORAL_CLI)
 	TEMPORAL_CLI=$(TEMPORAL_CLI) PROCURATION_INTEGRATION=required $(GO) test -count=1 -timeout 20m ./...
+
+$(REDOCLY):
+	@echo "==> installing @redocly/cli $(REDOCLY_VERSION) from npm into .data/tools (first time only)"
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js (apt-get install nodejs npm)" >&2; exit 1; }
+	mkdir -p .data/tools && npm install --silent --no-audit --no-fund --prefix .data/tools @redocly/cli@$(REDOCLY_VERSION)
+
+# The OpenAPI document passes redocly's recommended rules with no error.
+lint-openapi: build $(REDOCLY)
+	bin/procuration openapi > .data/openapi.json
+	$(REDOCLY) lint --extends recommended --format stylish .data/openapi.json
 
 unit:
 	$(GO) test -short ./...

@@ -187,6 +187,9 @@ func guard(log *zap.Logger, next http.Handler) http.Handler {
 				return
 			}
 		}
+		if status, details, err := inputProblem(r); writeInputProblem(w, status, details, err) {
+			return
+		}
 		next.ServeHTTP(&plainGuard{ResponseWriter: w, method: r.Method}, r)
 	})
 }
@@ -259,8 +262,13 @@ func (g *plainGuard) Flush() {
 func (g *plainGuard) Unwrap() http.ResponseWriter { return g.ResponseWriter }
 
 func writeProblem(w http.ResponseWriter, status int, detail string) {
+	writeModel(w, &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: detail})
+}
+
+func writeModel(w http.ResponseWriter, m *huma.ErrorModel) {
+	status := m.Status
 	var body bytes.Buffer
-	_ = json.NewEncoder(&body).Encode(huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: detail})
+	_ = json.NewEncoder(&body).Encode(m)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Content-Length", fmt.Sprint(body.Len()))
 	w.WriteHeader(status)

@@ -34,7 +34,7 @@ func root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	cmd.AddCommand(apiCmd(), workerCmd(), migrateCmd(), tokenCmd(), registerCmd(), seedCmd(), reconcileCmd(), benchCmd(), settingsCmd())
+	cmd.AddCommand(apiCmd(), workerCmd(), migrateCmd(), tokenCmd(), registerCmd(), seedCmd(), reconcileCmd(), benchCmd(), settingsCmd(), openapiCmd())
 	return cmd
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/procurations/procuration/api"
 	"github.com/procurations/procuration/internal/config"
 )
 
@@ -33,7 +34,7 @@ func apiCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+			srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 			go func() {
 				<-ctx.Done()
 				shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -41,7 +42,7 @@ func apiCmd() *cobra.Command {
 				_ = srv.Shutdown(shutdown)
 			}()
 			a.Log.Info("API listening", zap.String("url", cfg.PublicURL), zap.String("addr", ln.Addr().String()))
-			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			if err := srv.Serve(api.Listener(ln)); !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
 			return nil

@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/procurations/procuration/api"
 	"github.com/procurations/procuration/cmd/procuration/app"
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/config"
@@ -80,6 +81,7 @@ func newStack(t *testing.T, flags ...string) *stack {
 	handler, err := a.Handler()
 	require.NoError(t, err)
 	srv.Config.Handler = handler
+	srv.Listener = api.Listener(srv.Listener)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	issuer, err := a.Issuer()
