@@ -1,0 +1,344 @@
+package matching
+
+import "slices"
+
+// comp is one component of the pool, indexed: requests and volunteers in
+// sign-up order, their rounds, the hubs they belong to and their declined
+// pairs, so that the flows below touch no string.
+type comp struct {
+	reqs, vols []Person
+	// rq[k][i] and vo[k][j]: request i asks for round k+1, volunteer j offers it.
+	rq, vo     [2][]bool
+	rhub, vhub [][levels]int32 // hub per level, -1 where the key is empty
+	nhubs      int
+	declined   []map[int32]bool // per request, nil when it declined no one
+}
+
+type hubKey struct {
+	level int8
+	a, b  string
+}
+
+func newComp(c component, declined map[Pair]bool) *comp {
+	cp := &comp{reqs: c.requests, vols: c.volunteers}
+	ids := map[hubKey]int32{}
+	hubs := func(p Place) [levels]int32 {
+		keys := [levels]hubKey{
+			{SameStation, p.Commune, p.Station}, {SameCommune, p.Commune, ""}, {SameIntercommunality, p.EPCI, ""},
+			{SameArrondissement, p.Departement, p.Arrondissement}, {SameDepartement, p.Departement, ""},
+		}
+		empty := [levels]bool{p.Station == "", p.Commune == "", p.EPCI == "", p.Arrondissement == "", p.Departement == ""}
+		var out [levels]int32
+		for l, k := range keys {
+			if empty[l] {
+				out[l] = -1
+				continue
+			}
+			id, ok := ids[k]
+			if !ok {
+				id = int32(len(ids))
+				ids[k] = id
+			}
+			out[l] = id
+		}
+		return out
+	}
+	for k := range 2 {
+		cp.rq[k] = make([]bool, len(cp.reqs))
+		cp.vo[k] = make([]bool, len(cp.vols))
+	}
+	cp.rhub = make([][levels]int32, len(cp.reqs))
+	cp.vhub = make([][levels]int32, len(cp.vols))
+	for i, r := range cp.reqs {
+		cp.rq[0][i], cp.rq[1][i] = wants(r, 1), wants(r, 2)
+		cp.rhub[i] = hubs(r.Place)
+	}
+	volIndex := make(map[string]int32, len(cp.vols))
+	for j, v := range cp.vols {
+		cp.vo[0][j], cp.vo[1][j] = wants(v, 1), wants(v, 2)
+		cp.vhub[j] = hubs(v.Place)
+		volIndex[v.ID] = int32(j)
+	}
+	cp.nhubs = len(ids)
+	if len(declined) > 0 {
+		cp.declined = make([]map[int32]bool, len(cp.reqs))
+		for i, r := range cp.reqs {
+			for j, v := range cp.vols {
+				if declined[Pair{r.ID, v.ID}] {
+					if cp.declined[i] == nil {
+						cp.declined[i] = map[int32]bool{}
+					}
+					cp.declined[i][int32(j)] = true
+				}
+			}
+		}
+	}
+	return cp
+}
+
+func (cp *comp) both(i int) bool    { return cp.rq[0][i] && cp.rq[1][i] }
+func (cp *comp) bothVol(j int) bool { return cp.vo[0][j] && cp.vo[1][j] }
+
+// tier of request i with volunteer j, or false when they may not pair
+// (too far, or declined).
+func (cp *comp) tier(i, j int) (int, bool) {
+	if cp.declined != nil && cp.declined[i][int32(j)] {
+		return 0, false
+	}
+	return Tier(cp.reqs[i].Place, cp.vols[j].Place)
+}
+
+// score is the objective of a pair of round assignments: units, splits,
+// tier sum.
+type score struct{ units, split, tiers int }
+
+// better is the lexicographic order of the objective.
+func (a score) better(b score) bool {
+	if a.units != b.units {
+		return a.units > b.units
+	}
+	if a.split != b.split {
+		return a.split < b.split
+	}
+	return a.tiers < b.tiers
+}
+
+func (cp *comp) score(a1, a2 []int32) score {
+	var s score
+	for i := range cp.reqs {
+		for _, a := range [2][]int32{a1, a2} {
+			if a[i] >= 0 {
+				t, _ := cp.tier(i, int(a[i]))
+				s.units++
+				s.tiers += t
+			}
+		}
+		if a1[i] >= 0 && a2[i] >= 0 && a1[i] != a2[i] {
+			s.split++
+		}
+	}
+	return s
+}
+
+// descend alternates the rounds: round 1 is solved first, both-round
+// requests steered to both-round volunteers; then each round in turn is
+// re-solved exactly with the other fixed. Every step keeps its round a
+// maximum matching and minimises (splits, tiers) given the other round, so
+// the objective never worsens; it stops when a step gains nothing.
+func (cp *comp) descend() (a1, a2 []int32) {
+	a1 = cp.round(0, nil)
+	a2 = cp.round(1, a1)
+	best := cp.score(a1, a2)
+	for step := 0; step < 8 && best.split > 0; step++ {
+		k := step % 2 // re-solve round 1, then round 2, ...
+		var n1, n2 []int32
+		if k == 0 {
+			n1, n2 = cp.round(0, a2), a2
+		} else {
+			n1, n2 = a1, cp.round(1, a1)
+		}
+		s := cp.score(n1, n2)
+		if !s.better(best) {
+			if step > 0 {
+				break
+			}
+			continue
+		}
+		a1, a2, best = n1, n2, s
+	}
+	return a1, a2
+}
+
+// round solves round k+1 as a min-cost max-flow. With other nil (round 1,
+// first step), a both-round request pays the penalty for a volunteer who
+// does not offer round 2; otherwise a request covered in the other round
+// pays it for anyone but that round's volunteer, which is exactly a split.
+// The penalty exceeds any sum of tiers, so the flow covers as many requests
+// as possible, then splits as few, then is nearest.
+//
+// Requests reach volunteers through hubs (one per station, commune,
+// intercommunality, arrondissement, département) whose entry costs the
+// tier, so the network stays linear in the pool's size. A request with
+// declined pairs links to its eligible volunteers directly instead, leaving
+// the declined ones out; a request's own other-round volunteer is linked
+// directly, at no penalty.
+func (cp *comp) round(k int, other []int32) []int32 {
+	assigned := make([]int32, len(cp.reqs))
+	for i := range assigned {
+		assigned[i] = -1
+	}
+	var reqs, vols []int32
+	for i := range cp.reqs {
+		if cp.rq[k][i] {
+			reqs = append(reqs, int32(i))
+		}
+	}
+	for j := range cp.vols {
+		if cp.vo[k][j] {
+			vols = append(vols, int32(j))
+		}
+	}
+	if len(reqs) == 0 || len(vols) == 0 {
+		return assigned
+	}
+	penalty := int64(4*len(reqs) + 1)
+	// pays(i): request i pays the penalty on every path but the free ones.
+	pays := func(i int32) bool {
+		if other == nil {
+			return cp.both(int(i))
+		}
+		return other[i] >= 0
+	}
+	free := func(i, j int32) bool { // no penalty for i taking j
+		if other == nil {
+			return cp.bothVol(int(j))
+		}
+		return other[i] == j
+	}
+
+	// Nodes: 0 source, 1 sink, then requests, volunteers, hubs.
+	const source, sink = 0, 1
+	next := int32(2)
+	reqNode := make([]int32, len(cp.reqs))
+	for _, i := range reqs {
+		reqNode[i] = next
+		next++
+	}
+	volNode := make([]int32, len(cp.vols))
+	nodeVol := make([]int32, 0, len(vols)) // node - firstVol -> volunteer
+	firstVol := next
+	for _, j := range vols {
+		volNode[j] = next
+		nodeVol = append(nodeVol, j)
+		next++
+	}
+	// Hub members, in sign-up order: counted, then filled.
+	start := make([]int32, cp.nhubs+1)
+	for _, j := range vols {
+		for _, h := range cp.vhub[j] {
+			if h >= 0 {
+				start[h+1]++
+			}
+		}
+	}
+	for h := range cp.nhubs {
+		start[h+1] += start[h]
+	}
+	members := make([]int32, start[cp.nhubs])
+	fill := append([]int32(nil), start[:cp.nhubs]...)
+	for _, j := range vols {
+		for _, h := range cp.vhub[j] {
+			if h >= 0 {
+				members[fill[h]] = j
+				fill[h]++
+			}
+		}
+	}
+	// A hub node per (hub, steered): in the first step both-round requests
+	// enter hubs of their own whose exits to one-round volunteers carry the
+	// penalty. Later steps price the entry instead, so one set suffices.
+	hubNode := make([]int32, 2*cp.nhubs)
+	for h := range hubNode {
+		hubNode[h] = -1
+	}
+	var hubs []int32 // nodes of the hubs created, for the decomposition
+	g := newGraph()
+	// Each node tries its arcs last-added first, so arcs are added in reverse
+	// of the preferred order: earlier sign-ups first.
+	for m := len(vols) - 1; m >= 0; m-- {
+		g.add(volNode[vols[m]], sink, 0)
+	}
+	hub := func(h int32, steered bool) int32 {
+		id := 2 * h
+		if steered {
+			id++
+		}
+		if n := hubNode[id]; n >= 0 {
+			return n
+		}
+		n := next
+		next++
+		hubNode[id] = n
+		hubs = append(hubs, n)
+		m := members[start[h]:start[h+1]]
+		for x := len(m) - 1; x >= 0; x-- {
+			exit := int64(0)
+			if steered && !cp.bothVol(int(m[x])) {
+				exit = penalty
+			}
+			g.add(n, volNode[m[x]], exit)
+		}
+		return n
+	}
+	for x := len(reqs) - 1; x >= 0; x-- {
+		i := reqs[x]
+		p := pays(i)
+		if cp.declined != nil && cp.declined[i] != nil {
+			for m := len(vols) - 1; m >= 0; m-- {
+				j := vols[m]
+				if tier, ok := cp.tier(int(i), int(j)); ok {
+					c := int64(tier)
+					if p && !free(i, j) {
+						c += penalty
+					}
+					g.add(reqNode[i], volNode[j], c)
+				}
+			}
+		} else {
+			steered := p && other == nil
+			entry := int64(0)
+			if p && other != nil {
+				entry = penalty
+			}
+			for l := levels - 1; l >= 0; l-- {
+				if h := cp.rhub[i][l]; h >= 0 && start[h+1] > start[h] {
+					g.add(reqNode[i], hub(h, steered), int64(l)+entry)
+				}
+			}
+			if p && other != nil {
+				if j := other[i]; cp.vo[k][j] {
+					if tier, ok := cp.tier(int(i), int(j)); ok {
+						g.add(reqNode[i], volNode[j], int64(tier))
+					}
+				}
+			}
+		}
+		g.add(source, reqNode[i], 0)
+	}
+	g.nodes(int(next))
+	g.minCostMaxFlow(source, sink)
+
+	// Decompose: a request's unit goes to a volunteer directly or through a
+	// hub; at a hub, requests and volunteers pair in sign-up order.
+	isVol := func(n int32) bool { return n >= firstVol && n < firstVol+int32(len(vols)) }
+	hubOut := make(map[int32][]int32, len(hubs))
+	for _, n := range hubs {
+		var out []int32
+		for e := g.head[n]; e >= 0; e = g.next[e] {
+			if e%2 == 0 && g.cap[e] == 0 {
+				out = append(out, nodeVol[g.to[e]-firstVol])
+			}
+		}
+		slices.Sort(out)
+		hubOut[n] = out
+	}
+	for _, i := range reqs {
+		for e := g.head[reqNode[i]]; e >= 0; e = g.next[e] {
+			if e%2 != 0 || g.cap[e] != 0 {
+				continue
+			}
+			to := g.to[e]
+			if isVol(to) {
+				assigned[i] = nodeVol[to-firstVol]
+			} else if out := hubOut[to]; len(out) > 0 {
+				assigned[i] = out[0]
+				hubOut[to] = out[1:]
+			}
+		}
+	}
+	// A request that paid the penalty into a hub never meets its own
+	// other-round volunteer there: the direct arc would have been cheaper.
+	// So pairing a hub's requests and volunteers in any order leaves each
+	// path's cost, hence the optimum, as the flow found it.
+	return assigned
+}
