@@ -125,11 +125,14 @@ func (cp *comp) score(a1, a2 []int32) score {
 // re-solved exactly with the other fixed. Every step keeps its round a
 // maximum matching and minimises (splits, tiers) given the other round, so
 // the objective never worsens; it stops when a step gains nothing.
+// steps bounds the descent after its first two solves.
+const steps = 4
+
 func (cp *comp) descend() (a1, a2 []int32) {
 	a1 = cp.round(0, nil)
 	a2 = cp.round(1, a1)
 	best := cp.score(a1, a2)
-	for step := 0; step < 8 && best.split > 0; step++ {
+	for step := 0; step < steps; step++ {
 		k := step % 2 // re-solve round 1, then round 2, ...
 		var n1, n2 []int32
 		if k == 0 {
@@ -163,27 +166,57 @@ func (cp *comp) descend() (a1, a2 []int32) {
 // the declined ones out; a request's own other-round volunteer is linked
 // directly, at no penalty.
 func (cp *comp) round(k int, other []int32) []int32 {
+	if len(cp.reqs)+len(cp.vols) < fastFrom {
+		return cp.build(k, other, nil, nil, false).solve(nil)
+	}
+	return cp.fastRound(k, other)
+}
+
+// roundNet is one round's network, built by build.
+type roundNet struct {
+	g                *graph
+	reqs             []int32 // requests in the network, in sign-up order
+	reqNode, volNode []int32
+	nodeVol          []int32
+	firstVol         int32
+	hubs             []int32
+	hubNode          []int32 // per (hub, steered)
+	assigned         []int32
+	cp               *comp
+}
+
+// build lays out round k+1's network over the requests and volunteers not
+// skipped; with zeroCost every arc costs nothing (a plain maximum matching).
+func (cp *comp) build(k int, other []int32, skipReq, skipVol []bool, zeroCost bool) *roundNet {
 	assigned := make([]int32, len(cp.reqs))
 	for i := range assigned {
 		assigned[i] = -1
 	}
 	var reqs, vols []int32
 	for i := range cp.reqs {
-		if cp.rq[k][i] {
+		if cp.rq[k][i] && (skipReq == nil || !skipReq[i]) {
 			reqs = append(reqs, int32(i))
 		}
 	}
 	for j := range cp.vols {
-		if cp.vo[k][j] {
+		if cp.vo[k][j] && (skipVol == nil || !skipVol[j]) {
 			vols = append(vols, int32(j))
 		}
 	}
+	rn := &roundNet{reqs: reqs, assigned: assigned, cp: cp}
 	if len(reqs) == 0 || len(vols) == 0 {
-		return assigned
+		return rn
 	}
 	penalty := int64(4*len(reqs) + 1)
+	scale := int64(1)
+	if zeroCost {
+		penalty, scale = 0, 0
+	}
 	// pays(i): request i pays the penalty on every path but the free ones.
 	pays := func(i int32) bool {
+		if zeroCost {
+			return false
+		}
 		if other == nil {
 			return cp.both(int(i))
 		}
@@ -243,6 +276,7 @@ func (cp *comp) round(k int, other []int32) []int32 {
 	}
 	var hubs []int32 // nodes of the hubs created, for the decomposition
 	g := newGraph()
+	g.reserve(2*len(vols) + len(members) + (levels+2)*len(reqs))
 	// Each node tries its arcs last-added first, so arcs are added in reverse
 	// of the preferred order: earlier sign-ups first.
 	for m := len(vols) - 1; m >= 0; m-- {
@@ -281,7 +315,7 @@ func (cp *comp) round(k int, other []int32) []int32 {
 					if p && !free(i, j) {
 						c += penalty
 					}
-					g.add(reqNode[i], volNode[j], c)
+					g.add(reqNode[i], volNode[j], c*scale)
 				}
 			}
 		} else {
@@ -292,13 +326,13 @@ func (cp *comp) round(k int, other []int32) []int32 {
 			}
 			for l := levels - 1; l >= 0; l-- {
 				if h := cp.rhub[i][l]; h >= 0 && start[h+1] > start[h] {
-					g.add(reqNode[i], hub(h, steered), int64(l)+entry)
+					g.add(reqNode[i], hub(h, steered), int64(l)*scale+entry)
 				}
 			}
 			if p && other != nil {
 				if j := other[i]; cp.vo[k][j] {
 					if tier, ok := cp.tier(int(i), int(j)); ok {
-						g.add(reqNode[i], volNode[j], int64(tier))
+						g.add(reqNode[i], volNode[j], int64(tier)*scale)
 					}
 				}
 			}
@@ -306,15 +340,29 @@ func (cp *comp) round(k int, other []int32) []int32 {
 		g.add(source, reqNode[i], 0)
 	}
 	g.nodes(int(next))
-	g.minCostMaxFlow(source, sink)
+	rn.g, rn.reqNode, rn.volNode, rn.nodeVol, rn.firstVol, rn.hubs, rn.hubNode = g, reqNode, volNode, nodeVol, firstVol, hubs, hubNode
+	return rn
+}
 
-	// Decompose: a request's unit goes to a volunteer directly or through a
-	// hub; at a hub, requests and volunteers pair in sign-up order.
-	isVol := func(n int32) bool { return n >= firstVol && n < firstVol+int32(len(vols)) }
-	hubOut := make(map[int32][]int32, len(hubs))
-	for _, n := range hubs {
+func (rn *roundNet) solve(prefer []int32) []int32 {
+	if rn.g != nil {
+		rn.g.minCostMaxFlow(0, 1)
+		rn.decompose(prefer)
+	}
+	return rn.assigned
+}
+
+// decompose reads the assignment off the flow: a request's unit goes to a
+// volunteer directly or through a hub; at a hub, a request meets the
+// volunteer it is given in prefer if that one leaves the same hub, and the
+// others pair in sign-up order.
+func (rn *roundNet) decompose(prefer []int32) {
+	g, firstVol, nodeVol := rn.g, rn.firstVol, rn.nodeVol
+	isVol := func(n int32) bool { return n >= firstVol && n < firstVol+int32(len(nodeVol)) }
+	hubOut := make(map[int32][]int32, len(rn.hubs))
+	for _, n := range rn.hubs {
 		var out []int32
-		for e := g.head[n]; e >= 0; e = g.next[e] {
+		for _, e := range g.arcs(n) {
 			if e%2 == 0 && g.cap[e] == 0 {
 				out = append(out, nodeVol[g.to[e]-firstVol])
 			}
@@ -322,23 +370,254 @@ func (cp *comp) round(k int, other []int32) []int32 {
 		slices.Sort(out)
 		hubOut[n] = out
 	}
-	for _, i := range reqs {
-		for e := g.head[reqNode[i]]; e >= 0; e = g.next[e] {
+	via := make([]int32, len(rn.assigned)) // hub node a request went through
+	for _, i := range rn.reqs {
+		rn.assigned[i], via[i] = -1, -1
+		for _, e := range g.arcs(rn.reqNode[i]) {
 			if e%2 != 0 || g.cap[e] != 0 {
 				continue
 			}
-			to := g.to[e]
-			if isVol(to) {
-				assigned[i] = nodeVol[to-firstVol]
-			} else if out := hubOut[to]; len(out) > 0 {
-				assigned[i] = out[0]
-				hubOut[to] = out[1:]
+			if to := g.to[e]; isVol(to) {
+				rn.assigned[i] = nodeVol[to-firstVol]
+			} else if _, ok := hubOut[to]; ok {
+				via[i] = to
 			}
 		}
+	}
+	if prefer != nil {
+		for _, i := range rn.reqs {
+			if via[i] < 0 || prefer[i] < 0 {
+				continue
+			}
+			out := hubOut[via[i]]
+			if x, found := slices.BinarySearch(out, prefer[i]); found {
+				rn.assigned[i], via[i] = prefer[i], -1
+				out[x] = -1 - out[x] // taken
+			}
+		}
+	}
+	for _, i := range rn.reqs {
+		if via[i] < 0 {
+			continue
+		}
+		out := hubOut[via[i]]
+		for len(out) > 0 && out[0] < 0 {
+			out = out[1:]
+		}
+		if len(out) > 0 {
+			rn.assigned[i] = out[0]
+			out = out[1:]
+		}
+		hubOut[via[i]] = out
 	}
 	// A request that paid the penalty into a hub never meets its own
 	// other-round volunteer there: the direct arc would have been cheaper.
 	// So pairing a hub's requests and volunteers in any order leaves each
 	// path's cost, hence the optimum, as the flow found it.
-	return assigned
+}
+
+// fastFrom is the size of component from which a round is solved in two
+// stages: see fastRound.
+const fastFrom = 2000
+
+// preLevel is the highest hub level of the greedy stage.
+const preLevel = SameCommune
+
+// fastRound solves a large round in two stages. First the obvious pairs are
+// taken greedily, in sign-up order, within a station then within a
+// commune: a request with its other-round volunteer, then requests with
+// volunteers they pay no penalty for. The min-cost flow then runs on the
+// people left, a fraction of the pool. Last, a plain maximum matching over
+// everyone, started from that assignment, checks the units: where the
+// greedy stage cost some, the people that matching had to move are given
+// back to the flow and the flow runs again (and if units are still short
+// after a few rounds of that, the plain matching's result is kept). So the
+// round always keeps as many units as the exact flow; only its cost may be
+// a little above the optimum, and the descent keeps a step only when it
+// scores better.
+func (cp *comp) fastRound(k int, other []int32) []int32 {
+	pre, takenReq, takenVol := cp.prematch(k, other)
+	preOf := make([]int32, len(cp.vols)) // volunteer -> request it was pre-matched to
+	for j := range preOf {
+		preOf[j] = -1
+	}
+	for i, j := range pre {
+		if j >= 0 {
+			preOf[j] = int32(i)
+		}
+	}
+	release := func(i int32) {
+		if i >= 0 && takenReq[i] {
+			j := pre[i]
+			takenReq[i], takenVol[j], pre[i], preOf[j] = false, false, -1, -1
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		merged := cp.build(k, other, takenReq, takenVol, false).solve(nil)
+		for i, j := range pre {
+			if j >= 0 {
+				merged[i] = j
+			}
+		}
+		full := cp.build(k, other, nil, nil, true)
+		if full.g == nil {
+			return merged
+		}
+		full.setFlow(merged)
+		out := full.solve(merged)
+		if count(out) == count(merged) || attempt == 3 {
+			return out
+		}
+		// The greedy stage cost units: give the people the plain matching
+		// moved back to the flow, and solve again.
+		for i := range out {
+			if out[i] != merged[i] {
+				release(int32(i))
+				for _, j := range []int32{out[i], merged[i]} {
+					if j >= 0 {
+						release(preOf[j])
+					}
+				}
+			}
+		}
+	}
+}
+
+// prematch takes the obvious pairs of round k+1; see fastRound.
+func (cp *comp) prematch(k int, other []int32) (assigned []int32, takenReq, takenVol []bool) {
+	assigned = make([]int32, len(cp.reqs))
+	for i := range assigned {
+		assigned[i] = -1
+	}
+	takenReq, takenVol = make([]bool, len(cp.reqs)), make([]bool, len(cp.vols))
+	take := func(i, j int32) { assigned[i], takenReq[i], takenVol[j] = j, true, true }
+	declined := func(i int32) bool { return cp.declined != nil && cp.declined[i] != nil }
+	if other != nil {
+		for i := range cp.reqs {
+			if j := other[i]; cp.rq[k][i] && j >= 0 && cp.vo[k][j] && !takenVol[j] && !declined(int32(i)) {
+				take(int32(i), j)
+			}
+		}
+	}
+	// Volunteers by hub of the two lowest levels, one-round then both-round,
+	// in sign-up order, with a cursor past those taken.
+	lists := map[[2]int32][]int32{} // (hub, both) -> volunteers
+	for j := range cp.vols {
+		if !cp.vo[k][j] || takenVol[j] {
+			continue
+		}
+		b := int32(0)
+		if cp.bothVol(j) {
+			b = 1
+		}
+		for l := SameStation; l <= preLevel; l++ {
+			if h := cp.vhub[j][l]; h >= 0 {
+				lists[[2]int32{h, b}] = append(lists[[2]int32{h, b}], int32(j))
+			}
+		}
+	}
+	cursor := map[[2]int32]int{}
+	pick := func(h, b int32) int32 {
+		key := [2]int32{h, b}
+		l, c := lists[key], cursor[key]
+		for c < len(l) && takenVol[l[c]] {
+			c++
+		}
+		cursor[key] = c
+		if c < len(l) {
+			return l[c]
+		}
+		return -1
+	}
+	for l := SameStation; l <= preLevel; l++ {
+		for i := range cp.reqs {
+			i32 := int32(i)
+			if !cp.rq[k][i] || takenReq[i] || declined(i32) {
+				continue
+			}
+			h := cp.rhub[i][l]
+			if h < 0 {
+				continue
+			}
+			var kinds []int32 // kinds of volunteer it may take at no penalty
+			switch {
+			case other == nil && cp.both(i):
+				kinds = []int32{1}
+			case other == nil:
+				kinds = []int32{0}
+			case other[i] >= 0:
+				continue // pays for anyone but its own, who is taken or absent
+			default:
+				kinds = []int32{0, 1}
+			}
+			for _, b := range kinds {
+				if j := pick(h, b); j >= 0 {
+					take(i32, j)
+					break
+				}
+			}
+		}
+	}
+	return assigned, takenReq, takenVol
+}
+
+// setFlow makes the network's flow the given assignment, each pair routed
+// directly or through the lowest hub they share.
+func (rn *roundNet) setFlow(assigned []int32) {
+	g := rn.g
+	push := func(e int32) { g.cap[e], g.cap[e^1] = 0, 1 }
+	arc := func(u, v int32) int32 { // forward arc u -> v, found from v's side
+		for _, e := range g.arcs(v) {
+			if e%2 == 1 && g.to[e] == u {
+				return e ^ 1
+			}
+		}
+		return -1
+	}
+	toSink := func(v int32) int32 { // from v's side: the sink has every volunteer
+		for _, e := range g.arcs(v) {
+			if e%2 == 0 && g.to[e] == 1 {
+				return e
+			}
+		}
+		return -1
+	}
+	for _, i := range rn.reqs {
+		j := assigned[i]
+		if j < 0 {
+			continue
+		}
+		r, v := rn.reqNode[i], rn.volNode[j]
+		route := arc(r, v)
+		if route < 0 {
+			// Through the lowest hub both belong to.
+			for l := range levels {
+				h := rn.cp.rhub[i][l]
+				if h < 0 || h != rn.cp.vhub[j][l] || rn.hubNode[2*h] < 0 {
+					continue
+				}
+				if a, b := arc(r, rn.hubNode[2*h]), arc(rn.hubNode[2*h], v); a >= 0 && b >= 0 {
+					push(a)
+					route = b
+					break
+				}
+			}
+		}
+		if route < 0 {
+			continue // cannot happen: an assigned pair is eligible
+		}
+		push(route)
+		push(arc(0, r))
+		push(toSink(v))
+	}
+}
+
+func count(a []int32) int {
+	n := 0
+	for _, x := range a {
+		if x >= 0 {
+			n++
+		}
+	}
+	return n
 }

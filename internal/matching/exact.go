@@ -166,7 +166,7 @@ func (cp *comp) relax(mark []int8, pairedReq []int32, pairedVol []bool, split in
 			if !cp.rq[k][i] {
 				continue
 			}
-			for e := g.head[reqRound(i, k)]; e >= 0; e = g.next[e] {
+			for _, e := range g.arcs(reqRound(i, k)) {
 				if e%2 == 0 && g.cap[e] == 0 {
 					j := (g.to[e] - volRound(0, 0)) / 2
 					a[i] = j

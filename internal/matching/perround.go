@@ -189,7 +189,7 @@ func perRoundSolve(round int, requests, volunteers []Person, declinedBy map[stri
 	hubOut := map[int32][]int{}
 	for _, n := range hubs {
 		var out []int
-		for e := g.head[n]; e >= 0; e = g.next[e] {
+		for _, e := range g.arcs(n) {
 			if e%2 == 0 && g.cap[e] == 0 {
 				out = append(out, nodeVolunteer[g.to[e]])
 			}
@@ -199,7 +199,7 @@ func perRoundSolve(round int, requests, volunteers []Person, declinedBy map[stri
 	}
 	assigned := map[string]string{}
 	for _, i := range reqs {
-		for e := g.head[reqNode[i]]; e >= 0; e = g.next[e] {
+		for _, e := range g.arcs(reqNode[i]) {
 			if e%2 != 0 || g.cap[e] != 0 {
 				continue
 			}
