@@ -3,6 +3,7 @@ package matching
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -229,6 +230,51 @@ func TestGreedyIsValidButNotOptimal(t *testing.T) {
 	if worse == 0 {
 		t.Error("greedy never did worse: the comparison proves nothing")
 	}
+}
+
+// Greedy gives what its plain first version gave.
+func TestGreedyIsTheReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for trial := range 3000 {
+		p := randomPool(rng, rng.IntN(9), rng.IntN(9))
+		if got, want := Greedy(p), greedyReference(p); !reflect.DeepEqual(got, want) {
+			t.Fatalf("trial %d: greedy %+v, reference %+v\npool %+v", trial, got, want, p)
+		}
+	}
+}
+
+// greedyReference is Greedy as first written, a scan of the département
+// per volunteer: the fast one must give the same proposals.
+func greedyReference(pool Pool) Result {
+	requests := byRank(pool.Requests)
+	volunteers := byRank(pool.Volunteers)
+	assigned := map[int]map[string]string{1: {}, 2: {}}
+	// Pending requests by département, so a volunteer scans only those it may take.
+	byDepartement := map[string][]int{}
+	for i, r := range requests {
+		byDepartement[r.Place.Departement] = append(byDepartement[r.Place.Departement], i)
+	}
+	for _, v := range volunteers {
+		for _, round := range v.Rounds {
+			best, bestTier := -1, levels
+			for _, i := range byDepartement[v.Place.Departement] {
+				r := requests[i]
+				if !wants(r, round) || pool.Declined[Pair{r.ID, v.ID}] {
+					continue
+				}
+				if _, taken := assigned[round][r.ID]; taken {
+					continue
+				}
+				if tier, ok := Tier(r.Place, v.Place); ok && tier < bestTier {
+					best, bestTier = i, tier
+				}
+			}
+			if best >= 0 {
+				assigned[round][requests[best].ID] = v.ID
+			}
+		}
+	}
+	return collect(requests, volunteers, assigned)
 }
 
 func TestTiers(t *testing.T) {
