@@ -418,7 +418,7 @@ func (rn *roundNet) decompose(prefer []int32) {
 
 // fastFrom is the size of component from which a round is solved in two
 // stages: see fastRound.
-const fastFrom = 2000
+var fastFrom = 2000
 
 // preLevel is the highest hub level of the greedy stage.
 const preLevel = SameCommune

@@ -150,7 +150,7 @@ func Solve(pool Pool) Result { return solve(pool, exactLimit) }
 
 // exactLimit bounds the components the branch and bound takes on: people
 // in the component, and relaxations it may solve before giving up.
-var exactLimit = limits{people: 40, nodes: 4000}
+var exactLimit = limits{people: 24, nodes: 1000}
 
 type limits struct{ people, nodes int }
 

@@ -216,6 +216,26 @@ func TestDescentAgainstBruteForce(t *testing.T) {
 	t.Logf("descent alone optimal on %d of %d pools", optimal, pools)
 }
 
+// Large components take the two-stage rounds: on medium pools forced
+// through them, every round still covers the most units (the per-round
+// maximum flows), and the result is valid.
+func TestFastRoundsKeepTheUnits(t *testing.T) {
+	defer func(n int) { fastFrom = n }(fastFrom)
+	fastFrom = 0
+	rng := rand.New(rand.NewPCG(9, 10))
+	for trial := range 60 {
+		p := randomPool(rng, 20+rng.IntN(120), 20+rng.IntN(120))
+		for range rng.IntN(40) {
+			p.Declined[Pair{fmt.Sprintf("r%d", rng.IntN(len(p.Requests))), fmt.Sprintf("v%d", rng.IntN(len(p.Volunteers)))}] = true
+		}
+		res, most := solve(p, limits{}), PerRound(p)
+		check(t, p, res)
+		if res.Units != most.Units {
+			t.Fatalf("trial %d: %d units, the rounds' maximum is %d", trial, res.Units, most.Units)
+		}
+	}
+}
+
 func TestGreedyIsValidButNotOptimal(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	worse := 0
