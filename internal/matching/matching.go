@@ -14,14 +14,18 @@
 //
 // and ties go to earlier sign-ups. Declined pairs are never proposed.
 //
-// Step 2 makes the problem NP-hard in general (see exact.go), so the engine
-// works in two layers. On every component of the pool it runs a descent
-// whose every step is an exact min-cost max-flow: one round re-solved with
-// the other fixed, "a different volunteer from the other round" priced above
-// any tier sum. Each step keeps both rounds maximum and never worsens
-// (split, tiers), and the descent stops when a step gains nothing. Then, on
-// components small enough, a branch and bound over the pairs proves the
-// optimum or finds it (Result.Optimal says whether every component was).
+// Criterion 2 makes the problem NP-hard in general (see exact.go), so the
+// engine works in layers. On every component of the pool it runs a descent:
+// one round re-solved with the other fixed, "a different volunteer from the
+// other round" priced above any tier sum. On components under 2,000 people
+// each step is an exact min-cost max-flow; on larger ones a step first takes
+// the obvious pairs greedily and runs the flow on the rest (fastRound), still
+// covering the most units. Each step keeps both rounds maximum, a step is
+// kept only if it improves (split, tiers), and the descent stops when one
+// gains nothing. Then, on components of at most 24 people, a branch and
+// bound over the pairs proves the optimum or finds it. Result.Optimal says
+// whether every component was proven optimal; elsewhere the result is the
+// descent's, with no proof.
 package matching
 
 import (
