@@ -12,6 +12,7 @@ type comp struct {
 	rhub, vhub [][levels]int32 // hub per level, -1 where the key is empty
 	nhubs      int
 	declined   []map[int32]bool // per request, nil when it declined no one
+	most       [2]int           // a round's maximum units, once a plain matching found them
 }
 
 type hubKey struct {
@@ -183,6 +184,7 @@ type roundNet struct {
 	hubNode          []int32 // per (hub, steered)
 	assigned         []int32
 	cp               *comp
+	zeroCost         bool
 }
 
 // build lays out round k+1's network over the requests and volunteers not
@@ -203,7 +205,7 @@ func (cp *comp) build(k int, other []int32, skipReq, skipVol []bool, zeroCost bo
 			vols = append(vols, int32(j))
 		}
 	}
-	rn := &roundNet{reqs: reqs, assigned: assigned, cp: cp}
+	rn := &roundNet{reqs: reqs, assigned: assigned, cp: cp, zeroCost: zeroCost}
 	if len(reqs) == 0 || len(vols) == 0 {
 		return rn
 	}
@@ -346,7 +348,11 @@ func (cp *comp) build(k int, other []int32, skipReq, skipVol []bool, zeroCost bo
 
 func (rn *roundNet) solve(prefer []int32) []int32 {
 	if rn.g != nil {
-		rn.g.minCostMaxFlow(0, 1)
+		if rn.zeroCost {
+			rn.g.maxFlow(0, 1)
+		} else {
+			rn.g.minCostMaxFlow(0, 1)
+		}
 		rn.decompose(prefer)
 	}
 	return rn.assigned
@@ -459,12 +465,16 @@ func (cp *comp) fastRound(k int, other []int32) []int32 {
 				merged[i] = j
 			}
 		}
+		if cp.most[k] > 0 && count(merged) == cp.most[k] {
+			return merged // as many units as a plain maximum matching found before
+		}
 		full := cp.build(k, other, nil, nil, true)
 		if full.g == nil {
 			return merged
 		}
 		full.setFlow(merged)
 		out := full.solve(merged)
+		cp.most[k] = count(out)
 		if count(out) == count(merged) || attempt == 3 {
 			return out
 		}
@@ -574,21 +584,23 @@ func (rn *roundNet) setFlow(assigned []int32) {
 		}
 		return -1
 	}
-	toSink := func(v int32) int32 { // from v's side: the sink has every volunteer
-		for _, e := range g.arcs(v) {
-			if e%2 == 0 && g.to[e] == 1 {
+	out := func(u, v int32) int32 { // forward arc u -> v, found from u's side
+		for _, e := range g.arcs(u) {
+			if e%2 == 0 && g.to[e] == v {
 				return e
 			}
 		}
 		return -1
 	}
+	// Each arc is looked for from its end with few arcs: a hub or the
+	// sink or source has thousands.
 	for _, i := range rn.reqs {
 		j := assigned[i]
 		if j < 0 {
 			continue
 		}
 		r, v := rn.reqNode[i], rn.volNode[j]
-		route := arc(r, v)
+		route := out(r, v)
 		if route < 0 {
 			// Through the lowest hub both belong to.
 			for l := range levels {
@@ -596,7 +608,7 @@ func (rn *roundNet) setFlow(assigned []int32) {
 				if h < 0 || h != rn.cp.vhub[j][l] || rn.hubNode[2*h] < 0 {
 					continue
 				}
-				if a, b := arc(r, rn.hubNode[2*h]), arc(rn.hubNode[2*h], v); a >= 0 && b >= 0 {
+				if a, b := out(r, rn.hubNode[2*h]), arc(rn.hubNode[2*h], v); a >= 0 && b >= 0 {
 					push(a)
 					route = b
 					break
@@ -608,7 +620,7 @@ func (rn *roundNet) setFlow(assigned []int32) {
 		}
 		push(route)
 		push(arc(0, r))
-		push(toSink(v))
+		push(out(v, 1))
 	}
 }
 

@@ -169,6 +169,51 @@ func (g *graph) minCostMaxFlow(s, t int32) (flow int) {
 	}
 }
 
+// maxFlow is minCostMaxFlow when every arc costs nothing: Dinic alone, from
+// whatever flow the arcs already carry.
+func (g *graph) maxFlow(s, t int32) (flow int) {
+	g.layout()
+	n := g.n
+	pot := make([]int64, n) // all zero: every residual arc is admissible
+	level := make([]int32, n)
+	iter := make([]int32, n)
+	queue := make([]int32, 0, n)
+	path := make([]int32, 0, 64)
+	first, adj, to, capa := g.first, g.adj, g.to, g.cap
+	for {
+		for i := range level {
+			level[i] = -1
+		}
+		level[s] = 0
+		queue = append(queue[:0], s)
+		for k := 0; k < len(queue); k++ {
+			u := queue[k]
+			if level[t] >= 0 && level[u] >= level[t] {
+				break
+			}
+			for _, e := range adj[first[u]:first[u+1]] {
+				if v := to[e]; level[v] < 0 && capa[e] > 0 {
+					level[v] = level[u] + 1
+					queue = append(queue, v)
+				}
+			}
+		}
+		if level[t] < 0 {
+			return flow
+		}
+		for u := range n {
+			iter[u] = first[u]
+		}
+		for {
+			var ok bool
+			if path, ok = g.augment(s, t, level, iter, pot, path); !ok {
+				break
+			}
+			flow++
+		}
+	}
+}
+
 type heapItem struct {
 	dist int64
 	node int32
