@@ -121,14 +121,16 @@ func (cp *comp) score(a1, a2 []int32) score {
 	return s
 }
 
-// descend alternates the rounds: round 1 is solved first, both-round
-// requests steered to both-round volunteers; then each round in turn is
-// re-solved exactly with the other fixed. Every step keeps its round a
-// maximum matching and minimises (splits, tiers) given the other round, so
-// the objective never worsens; it stops when a step gains nothing.
 // steps bounds the descent after its first two solves.
 const steps = 4
 
+// descend alternates the rounds: round 1 is solved first, both-round
+// requests steered to both-round volunteers; then each round in turn is
+// re-solved with the other fixed. Every step keeps its round a maximum
+// matching and minimises (splits, tiers) given the other round (exactly
+// below fastFrom people, nearly above); a step is kept only if it scores
+// better, so the objective never worsens, and the descent stops when a step
+// gains nothing.
 func (cp *comp) descend() (a1, a2 []int32) {
 	a1 = cp.round(0, nil)
 	a2 = cp.round(1, a1)
