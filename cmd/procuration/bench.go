@@ -45,16 +45,18 @@ func benchCmd() *cobra.Command {
 	lifecycle.Flags().IntVar(&dossiers, "dossiers", 200, "how many dossiers (and bare workflows)")
 	cfg = configured(lifecycle, config.RoleAPI)
 	lifecycle.Flags().IntVar(&concurrency, "concurrency", 16, "portals acting at once")
-	var requests, volunteers int
+	var sizes []int
+	var seed uint64
 	match := &cobra.Command{
-		Use:   "matching",
-		Short: "The matching engine against the greedy baseline on a synthetic pool over the real communes (no stack needed)",
+		Use: "matching",
+		Short: "The matching engine, the engine before rounds were optimised together, and the greedy baseline " +
+			"on synthetic pools over the real communes (no stack needed)",
 		RunE: func(*cobra.Command, []string) error {
-			return (&bench.Matching{Requests: requests, Volunteers: volunteers, Seed: 2027, Out: os.Stdout}).Run()
+			return (&bench.Matching{Sizes: sizes, Seed: seed, Out: os.Stdout}).Run()
 		},
 	}
-	match.Flags().IntVar(&requests, "requests", 50000, "requesters in the pool")
-	match.Flags().IntVar(&volunteers, "volunteers", 50000, "volunteers in the pool")
+	match.Flags().IntSliceVar(&sizes, "sizes", []int{10000, 100000, 1000000}, "pool sizes in sign-ups, half requests half volunteers")
+	match.Flags().Uint64Var(&seed, "seed", 2027, "seed of the synthetic pools")
 	cmd.AddCommand(lifecycle, match)
 	return cmd
 }

@@ -2,16 +2,33 @@
 // their polling station. It is pure computation: no I/O, no clock.
 //
 // The law allows a volunteer one procuration established in France per
-// round, so each round is an independent assignment: volunteers offer one
-// slot per round, requests need one per round they ask for. Per round the
-// engine finds a min-cost maximum flow, so it matches as many (request,
-// round) pairs as possible and, among those, minimises the sum of tiers.
-// Ties go to earlier sign-ups; a request for both rounds is offered its
-// round 1 volunteer again for round 2 when that costs nothing.
+// round: volunteers offer one slot per round, requests need one per round
+// they ask for. A run optimises, lexicographically:
+//
+//  1. the (request, round) pairs covered: as many as possible, which is the
+//     sum of the two rounds' maximum matchings;
+//  2. the split requests: as few as possible, a split request asking for
+//     both rounds and covered in both by two different volunteers (two
+//     dossiers, two police visits); covered in one round only is not split;
+//  3. the sum of tiers: as small as possible (nearest first);
+//
+// and ties go to earlier sign-ups. Declined pairs are never proposed.
+//
+// Criterion 2 makes the problem NP-hard in general (see exact.go), so the
+// engine works in layers. On every component of the pool it runs a descent:
+// one round re-solved with the other fixed, "a different volunteer from the
+// other round" priced above any tier sum. On components under 2,000 people
+// each step is an exact min-cost max-flow; on larger ones a step first takes
+// the obvious pairs greedily and runs the flow on the rest (fastRound), still
+// covering the most units. Each step keeps both rounds maximum, a step is
+// kept only if it improves (split, tiers), and the descent stops when one
+// gains nothing. Then, on components of at most 24 people, a branch and
+// bound over the pairs proves the optimum or finds it. Result.Optimal says
+// whether every component was proven optimal; elsewhere the result is the
+// descent's, with no proof.
 package matching
 
 import (
-	"maps"
 	"runtime"
 	"slices"
 	"sync"
@@ -73,6 +90,16 @@ type Result struct {
 	TierSum int
 	// Unmatched lists requests with at least one round not covered.
 	Unmatched []string
+	// Split counts the requests asking for both rounds that are covered in
+	// both by two different volunteers.
+	Split int
+	// Both counts the requests asking for both rounds covered in both
+	// (split or not), the base of a split rate.
+	Both int
+	// Optimal is true when every component was solved to proven optimum;
+	// false where a component was too large for the branch and bound and
+	// keeps the descent's result.
+	Optimal bool
 }
 
 // MeanTier is the average proximity of the covered units.
@@ -123,41 +150,63 @@ func hubKeys(p Place) [levels]string {
 }
 
 // Solve computes the proposals for the pool.
-func Solve(pool Pool) Result {
+func Solve(pool Pool) Result { return solve(pool, exactLimit) }
+
+// exactLimit bounds the components the branch and bound takes on: people
+// in the component, and relaxations it may solve before giving up.
+var exactLimit = limits{people: 24, nodes: 1000}
+
+type limits struct{ people, nodes int }
+
+func solve(pool Pool, lim limits) Result {
 	requests := byRank(pool.Requests)
 	volunteers := byRank(pool.Volunteers)
-	declinedBy := map[string]map[string]bool{}
-	for p := range pool.Declined {
-		if declinedBy[p.Request] == nil {
-			declinedBy[p.Request] = map[string]bool{}
-		}
-		declinedBy[p.Request][p.Volunteer] = true
-	}
 	components := split(requests, volunteers)
-	assigned := map[int]map[string]string{} // round -> request -> volunteer
-	for _, round := range []int{1, 2} {
-		assigned[round] = map[string]string{}
-		results := make([]map[string]string, len(components))
-		// Components share no eligible pair: they are solved apart, two at a time.
-		var wg sync.WaitGroup
-		work := make(chan int)
-		for range runtime.GOMAXPROCS(0) {
-			wg.Go(func() {
-				for c := range work {
-					results[c] = solveRound(round, components[c].requests, components[c].volunteers, declinedBy, assigned[1])
+	type solved struct {
+		a1, a2  []int32
+		optimal bool
+	}
+	results := make([]solved, len(components))
+	// Components share no eligible pair: they are solved apart, two at a time.
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for c := range work {
+				cp := newComp(components[c], pool.Declined)
+				a1, a2 := cp.descend()
+				optimal := false
+				if len(cp.reqs)+len(cp.vols) <= lim.people {
+					a1, a2, optimal = cp.exact(a1, a2, lim.nodes)
 				}
-			})
+				results[c] = solved{a1, a2, optimal}
+			}
+		})
+	}
+	for c := range components {
+		work <- c
+	}
+	close(work)
+	wg.Wait()
+	assigned := map[int]map[string]string{1: {}, 2: {}}
+	optimal := true
+	for c, r := range results {
+		optimal = optimal && r.optimal
+		comp := components[c]
+		for i, j := range r.a1 {
+			if j >= 0 {
+				assigned[1][comp.requests[i].ID] = comp.volunteers[j].ID
+			}
 		}
-		for c := range components {
-			work <- c
-		}
-		close(work)
-		wg.Wait()
-		for _, r := range results {
-			maps.Copy(assigned[round], r)
+		for i, j := range r.a2 {
+			if j >= 0 {
+				assigned[2][comp.requests[i].ID] = comp.volunteers[j].ID
+			}
 		}
 	}
-	return collect(requests, volunteers, assigned)
+	res := collect(requests, volunteers, assigned)
+	res.Optimal = optimal
+	return res
 }
 
 type component struct {
@@ -224,173 +273,6 @@ func byRank(people []Person) []Person {
 
 func wants(p Person, round int) bool { return slices.Contains(p.Rounds, round) }
 
-// solveRound builds the flow network of one round and solves it. Requests
-// reach volunteers through hubs (one per station, commune, intercommunality,
-// arrondissement, département) whose entry costs the tier, so the network
-// stays linear in the pool's size. A request with declined pairs links to
-// its eligible volunteers directly instead, leaving the declined ones out.
-//
-// Costs are tier×scale + penalty, scale exceeding any sum of penalties, so
-// that the tier sum is minimised first. The penalty expresses "one
-// volunteer for both rounds": in round 1, a both-rounds request pays 1 for a
-// volunteer who does not offer round 2; in round 2, it pays 1 for anyone but
-// its round 1 volunteer. Such requests enter a second set of hubs whose
-// exits carry the penalty.
-func solveRound(round int, requests, volunteers []Person, declinedBy map[string]map[string]bool, previous map[string]string) map[string]string {
-	var reqs, vols []int
-	for i, r := range requests {
-		if wants(r, round) {
-			reqs = append(reqs, i)
-		}
-	}
-	for j, v := range volunteers {
-		if wants(v, round) {
-			vols = append(vols, j)
-		}
-	}
-	if len(reqs) == 0 || len(vols) == 0 {
-		return map[string]string{}
-	}
-	scale := int64(len(reqs) + 1)
-	prefers := func(r Person) bool {
-		if round == 1 {
-			return wants(r, 2)
-		}
-		_, ok := previous[r.ID]
-		return ok
-	}
-	penalty := func(r Person, v Person) int64 {
-		switch {
-		case !prefers(r):
-			return 0
-		case round == 1 && !wants(v, 2):
-			return 1
-		case round == 2 && previous[r.ID] != v.ID:
-			return 1
-		}
-		return 0
-	}
-
-	// Nodes: 0 source, 1 sink, then requests, volunteers, hubs.
-	const source, sink = 0, 1
-	next := int32(2)
-	reqNode := make(map[int]int32, len(reqs))
-	for _, i := range reqs {
-		reqNode[i] = next
-		next++
-	}
-	volNode := make(map[int]int32, len(vols))
-	nodeVolunteer := make(map[int32]int, len(vols))
-	volunteerIndex := map[string]int{}
-	for _, j := range vols {
-		volNode[j] = next
-		nodeVolunteer[next] = j
-		volunteerIndex[volunteers[j].ID] = j
-		next++
-	}
-	members := map[string][]int{} // hub key -> volunteers, in sign-up order
-	for _, j := range vols {
-		for _, key := range hubKeys(volunteers[j].Place) {
-			if key != "" {
-				members[key] = append(members[key], j)
-			}
-		}
-	}
-	type hubID struct {
-		key  string
-		pref bool
-	}
-	hubs := map[hubID]int32{}
-	g := newGraph()
-	// Each node tries its arcs last-added first, so arcs are added in reverse
-	// of the preferred order: earlier sign-ups first.
-	for k := len(vols) - 1; k >= 0; k-- {
-		g.add(volNode[vols[k]], sink, 0)
-	}
-	hub := func(key string, r Person) int32 {
-		id := hubID{key, prefers(r)}
-		if n, ok := hubs[id]; ok {
-			return n
-		}
-		n := next
-		next++
-		hubs[id] = n
-		m := members[key]
-		for k := len(m) - 1; k >= 0; k-- {
-			exit := int64(0)
-			if id.pref && (round == 2 || !wants(volunteers[m[k]], 2)) {
-				// In round 2 the request's own round 1 volunteer is reached
-				// by a direct arc at no penalty, never through a hub.
-				exit = 1
-			}
-			g.add(n, volNode[m[k]], exit)
-		}
-		return n
-	}
-	for k := len(reqs) - 1; k >= 0; k-- {
-		i := reqs[k]
-		r := requests[i]
-		if declined := declinedBy[r.ID]; len(declined) > 0 {
-			for m := len(vols) - 1; m >= 0; m-- {
-				v := volunteers[vols[m]]
-				if declined[v.ID] {
-					continue
-				}
-				if tier, ok := Tier(r.Place, v.Place); ok {
-					g.add(reqNode[i], volNode[vols[m]], int64(tier)*scale+penalty(r, v))
-				}
-			}
-		} else {
-			keys := hubKeys(r.Place)
-			for l := levels - 1; l >= 0; l-- {
-				if keys[l] != "" && len(members[keys[l]]) > 0 {
-					g.add(reqNode[i], hub(keys[l], r), int64(l)*scale)
-				}
-			}
-			if v, ok := previous[r.ID]; ok && round == 2 {
-				if j, ok := volunteerIndex[v]; ok {
-					if tier, ok := Tier(r.Place, volunteers[j].Place); ok {
-						g.add(reqNode[i], volNode[j], int64(tier)*scale)
-					}
-				}
-			}
-		}
-		g.add(source, reqNode[i], 0)
-	}
-	g.nodes(int(next))
-	g.minCostMaxFlow(source, sink)
-
-	// Decompose: a request's unit goes to a volunteer directly or through a
-	// hub; at a hub, requests and volunteers pair in sign-up order.
-	hubOut := map[int32][]int{}
-	for _, n := range hubs {
-		var out []int
-		for e := g.head[n]; e >= 0; e = g.next[e] {
-			if e%2 == 0 && g.cap[e] == 0 {
-				out = append(out, nodeVolunteer[g.to[e]])
-			}
-		}
-		slices.Sort(out)
-		hubOut[n] = out
-	}
-	assigned := map[string]string{}
-	for _, i := range reqs {
-		for e := g.head[reqNode[i]]; e >= 0; e = g.next[e] {
-			if e%2 != 0 || g.cap[e] != 0 {
-				continue
-			}
-			to := g.to[e]
-			if j, ok := nodeVolunteer[to]; ok {
-				assigned[requests[i].ID] = volunteers[j].ID
-			} else if out := hubOut[to]; len(out) > 0 {
-				assigned[requests[i].ID] = volunteers[out[0]].ID
-				hubOut[to] = out[1:]
-			}
-		}
-	}
-	return assigned
-}
-
 func collect(requests, volunteers []Person, assigned map[int]map[string]string) Result {
 	place := map[string]Place{}
 	for _, v := range volunteers {
@@ -403,7 +285,7 @@ func collect(requests, volunteers []Person, assigned map[int]map[string]string) 
 		for _, round := range r.Rounds {
 			if _, ok := assigned[round][r.ID]; !ok {
 				complete = false
-			} else {
+			} else if !slices.Contains(rounds, round) {
 				rounds = append(rounds, round)
 			}
 		}
@@ -411,6 +293,12 @@ func collect(requests, volunteers []Person, assigned map[int]map[string]string) 
 			res.Unmatched = append(res.Unmatched, r.ID)
 		}
 		slices.Sort(rounds)
+		if len(rounds) == 2 {
+			res.Both++
+			if assigned[1][r.ID] != assigned[2][r.ID] {
+				res.Split++
+			}
+		}
 		var last *Match
 		for _, round := range rounds {
 			v := assigned[round][r.ID]

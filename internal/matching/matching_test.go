@@ -3,6 +3,8 @@ package matching
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -37,48 +39,69 @@ func randomPool(rng *rand.Rand, nReq, nVol int) Pool {
 	return p
 }
 
-// bruteForce tries every assignment of each round: the most units, then the
-// least tier sum.
-func bruteForce(p Pool) (units, tierSum int) {
-	for _, round := range []int{1, 2} {
-		var reqs, vols []Person
-		for _, r := range p.Requests {
-			if wants(r, round) {
-				reqs = append(reqs, r)
-			}
-		}
-		for _, v := range p.Volunteers {
-			if wants(v, round) {
-				vols = append(vols, v)
-			}
-		}
-		bestU, bestC := 0, 0
-		used := make([]bool, len(vols))
-		var try func(i, u, c int)
-		try = func(i, u, c int) {
-			if i == len(reqs) {
-				if u > bestU || (u == bestU && c < bestC) {
-					bestU, bestC = u, c
+// bruteForce enumerates every pair of maximum round matchings and keeps the
+// lexicographic best: most units, then fewest splits, then least tier sum.
+// Rounds are independent for units, so the most units is the sum of the two
+// rounds' maxima and no non-maximum matching can be part of the optimum.
+func bruteForce(p Pool) score {
+	var rounds [2][][]int // per round, its maximum matchings: request -> volunteer or -1
+	for k, round := range []int{1, 2} {
+		best := 0
+		cur := make([]int, len(p.Requests))
+		used := make([]bool, len(p.Volunteers))
+		var try func(i, size int)
+		try = func(i, size int) {
+			if i == len(p.Requests) {
+				if size > best {
+					best, rounds[k] = size, nil
+				}
+				if size == best {
+					rounds[k] = append(rounds[k], slices.Clone(cur))
 				}
 				return
 			}
-			try(i+1, u, c) // request i unmatched this round
-			for j, v := range vols {
-				if used[j] || p.Declined[Pair{reqs[i].ID, v.ID}] {
+			cur[i] = -1
+			try(i+1, size)
+			r := p.Requests[i]
+			if !wants(r, round) {
+				return
+			}
+			for j, v := range p.Volunteers {
+				if used[j] || !wants(v, round) || p.Declined[Pair{r.ID, v.ID}] {
 					continue
 				}
-				if tier, ok := Tier(reqs[i].Place, v.Place); ok {
-					used[j] = true
-					try(i+1, u+1, c+tier)
-					used[j] = false
+				if _, ok := Tier(r.Place, v.Place); ok {
+					used[j], cur[i] = true, j
+					try(i+1, size+1)
+					used[j], cur[i] = false, -1
 				}
 			}
 		}
-		try(0, 0, 0)
-		units += bestU
-		tierSum += bestC
+		try(0, 0)
 	}
-	return units, tierSum
+	var best score
+	first := true
+	for _, m1 := range rounds[0] {
+		for _, m2 := range rounds[1] {
+			var s score
+			for i, r := range p.Requests {
+				for _, m := range [2][]int{m1, m2} {
+					if m[i] >= 0 {
+						t, _ := Tier(r.Place, p.Volunteers[m[i]].Place)
+						s.units++
+						s.tiers += t
+					}
+				}
+				if m1[i] >= 0 && m2[i] >= 0 && m1[i] != m2[i] {
+					s.split++
+				}
+			}
+			if first || s.better(best) {
+				best, first = s, false
+			}
+		}
+	}
+	return best
 }
 
 // check verifies what any result must respect, whatever its quality.
@@ -124,17 +147,91 @@ func check(t *testing.T, p Pool, res Result) {
 	if units != res.Units || tiers != res.TierSum {
 		t.Fatalf("result says %d units / %d tiers, matches add up to %d / %d", res.Units, res.TierSum, units, tiers)
 	}
+	split, both := 0, 0
+	for _, r := range p.Requests {
+		if requestRounds[Pair{r.ID, "1"}] && requestRounds[Pair{r.ID, "2"}] {
+			both++
+			if matchesOf(res, r.ID) > 1 {
+				split++
+			}
+		}
+	}
+	if split != res.Split || both != res.Both {
+		t.Fatalf("result says %d split of %d, matches show %d of %d", res.Split, res.Both, split, both)
+	}
 }
 
+func matchesOf(res Result, request string) int {
+	n := 0
+	for _, m := range res.Matches {
+		if m.Request == request {
+			n++
+		}
+	}
+	return n
+}
+
+// The engine's (units, splits, tier sum) is the brute-force optimum on
+// thousands of small pools, and every component there is proven optimal.
 func TestSolveIsOptimalAgainstBruteForce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for trial := range 3000 {
-		p := randomPool(rng, rng.IntN(7), rng.IntN(7))
+	splits := 0
+	for trial := range 4000 {
+		p := randomPool(rng, rng.IntN(7), rng.IntN(6))
 		res := Solve(p)
 		check(t, p, res)
-		units, tiers := bruteForce(p)
-		if res.Units != units || res.TierSum != tiers {
-			t.Fatalf("trial %d: engine %d units / %d tiers, optimum %d / %d\npool %+v", trial, res.Units, res.TierSum, units, tiers, p)
+		want := bruteForce(p)
+		got := score{res.Units, res.Split, res.TierSum}
+		if got != want || !res.Optimal {
+			t.Fatalf("trial %d: engine %+v (optimal %v), brute force %+v\npool %+v", trial, got, res.Optimal, want, p)
+		}
+		splits += want.split
+	}
+	if splits == 0 {
+		t.Error("no pool needed a split: the pools do not test the second criterion")
+	}
+}
+
+// The descent alone (no branch and bound) always covers the most units and
+// never claims better than the optimum; how often it is optimal is logged.
+func TestDescentAgainstBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	optimal, pools := 0, 3000
+	for trial := range pools {
+		p := randomPool(rng, rng.IntN(7), rng.IntN(6))
+		res := solve(p, limits{})
+		check(t, p, res)
+		want := bruteForce(p)
+		got := score{res.Units, res.Split, res.TierSum}
+		if got.units != want.units || got.better(want) {
+			t.Fatalf("trial %d: descent %+v, brute force %+v\npool %+v", trial, got, want, p)
+		}
+		if res.Optimal && len(p.Requests)+len(p.Volunteers) > 0 {
+			t.Fatalf("trial %d: descent alone claims a proof", trial)
+		}
+		if got == want {
+			optimal++
+		}
+	}
+	t.Logf("descent alone optimal on %d of %d pools", optimal, pools)
+}
+
+// Large components take the two-stage rounds: on medium pools forced
+// through them, every round still covers the most units (the per-round
+// maximum flows), and the result is valid.
+func TestFastRoundsKeepTheUnits(t *testing.T) {
+	defer func(n int) { fastFrom = n }(fastFrom)
+	fastFrom = 0
+	rng := rand.New(rand.NewPCG(9, 10))
+	for trial := range 60 {
+		p := randomPool(rng, 20+rng.IntN(120), 20+rng.IntN(120))
+		for range rng.IntN(40) {
+			p.Declined[Pair{fmt.Sprintf("r%d", rng.IntN(len(p.Requests))), fmt.Sprintf("v%d", rng.IntN(len(p.Volunteers)))}] = true
+		}
+		res, most := solve(p, limits{}), PerRound(p)
+		check(t, p, res)
+		if res.Units != most.Units {
+			t.Fatalf("trial %d: %d units, the rounds' maximum is %d", trial, res.Units, most.Units)
 		}
 	}
 }
@@ -153,6 +250,51 @@ func TestGreedyIsValidButNotOptimal(t *testing.T) {
 	if worse == 0 {
 		t.Error("greedy never did worse: the comparison proves nothing")
 	}
+}
+
+// Greedy gives what its plain first version gave.
+func TestGreedyIsTheReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for trial := range 3000 {
+		p := randomPool(rng, rng.IntN(9), rng.IntN(9))
+		if got, want := Greedy(p), greedyReference(p); !reflect.DeepEqual(got, want) {
+			t.Fatalf("trial %d: greedy %+v, reference %+v\npool %+v", trial, got, want, p)
+		}
+	}
+}
+
+// greedyReference is Greedy as first written, a scan of the département
+// per volunteer: the fast one must give the same proposals.
+func greedyReference(pool Pool) Result {
+	requests := byRank(pool.Requests)
+	volunteers := byRank(pool.Volunteers)
+	assigned := map[int]map[string]string{1: {}, 2: {}}
+	// Pending requests by département, so a volunteer scans only those it may take.
+	byDepartement := map[string][]int{}
+	for i, r := range requests {
+		byDepartement[r.Place.Departement] = append(byDepartement[r.Place.Departement], i)
+	}
+	for _, v := range volunteers {
+		for _, round := range v.Rounds {
+			best, bestTier := -1, levels
+			for _, i := range byDepartement[v.Place.Departement] {
+				r := requests[i]
+				if !wants(r, round) || pool.Declined[Pair{r.ID, v.ID}] {
+					continue
+				}
+				if _, taken := assigned[round][r.ID]; taken {
+					continue
+				}
+				if tier, ok := Tier(r.Place, v.Place); ok && tier < bestTier {
+					best, bestTier = i, tier
+				}
+			}
+			if best >= 0 {
+				assigned[round][requests[best].ID] = v.ID
+			}
+		}
+	}
+	return collect(requests, volunteers, assigned)
 }
 
 func TestTiers(t *testing.T) {
