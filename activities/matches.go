@@ -95,7 +95,8 @@ func (a *Matches) SendMatchMail(ctx context.Context, m match.Mail) (outbox.Recei
 		if m.Party == match.Volunteer {
 			role = auth.RoleVolunteer
 		}
-		token, err := a.Issuer.Mint(role, self.ID, map[string]any{"campaign": campaign.ID, "match": mt.ID}, time.Until(data.Deadline)+time.Hour)
+		// The offer's link answers this offer, until its deadline.
+		token, err := a.Issuer.MintLink(role, self.ID, auth.PurposeAnswerOffer, mt.ID, data.Deadline.Add(time.Hour))
 		if err != nil {
 			return outbox.Receipt{}, err
 		}

@@ -47,7 +47,7 @@ func (a *Signups) SendConfirmation(ctx context.Context, signupID string) (outbox
 	if su.Side == store.SideVolunteer {
 		role = auth.RoleVolunteer
 	}
-	token, err := a.Issuer.Mint(role, su.ID, map[string]any{"campaign": campaign.ID}, ConfirmationLinkLifetime)
+	token, err := a.Issuer.MintLink(role, su.ID, auth.PurposeConfirmSignup, su.ID, time.Now().Add(ConfirmationLinkLifetime))
 	if err != nil {
 		return outbox.Receipt{}, err
 	}

@@ -29,7 +29,13 @@ func init() {
 			if !ok {
 				d = &huma.ErrorDetail{Message: french(e.Error())}
 			}
-			details = append(details, &huma.ErrorDetail{Location: d.Location, Message: french(d.Message)})
+			loc, msg := d.Location, french(d.Message)
+			// A missing property is named where it should have been.
+			if name, ok := strings.CutPrefix(msg, "propriété obligatoire "); ok {
+				name = strings.TrimSuffix(name, " absente")
+				loc, msg = loc+"."+name, "obligatoire"
+			}
+			details = append(details, &huma.ErrorDetail{Location: loc, Message: msg})
 		}
 		return &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: frenchDetail(status, msg), Errors: details}
 	}

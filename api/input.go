@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"sort"
@@ -58,6 +59,20 @@ func inputProblem(r *http.Request) (int, []*huma.ErrorDetail, error) {
 		return http.StatusRequestEntityTooLarge, nil, nil
 	}
 	r.Body = io.NopCloser(bytes.NewReader(raw))
+	if media, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); media == "application/x-www-form-urlencoded" {
+		form, err := url.ParseQuery(string(raw))
+		if err != nil {
+			return http.StatusUnprocessableEntity, []*huma.ErrorDetail{{Location: "body", Message: "formulaire illisible"}}, nil
+		}
+		for name, values := range form {
+			for _, v := range values {
+				if msg := controlProblem(name+v, true, false); msg != "" {
+					details = append(details, &huma.ErrorDetail{Location: "body." + name, Message: msg})
+				}
+			}
+		}
+		return http.StatusUnprocessableEntity, details, nil
+	}
 	if !utf8.Valid(raw) {
 		return http.StatusUnprocessableEntity, []*huma.ErrorDetail{{Location: "body", Message: "texte illisible (encodage UTF-8 attendu)"}}, nil
 	}

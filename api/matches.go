@@ -89,9 +89,11 @@ type answerInput struct {
 }
 
 type answerLinkInput struct {
-	ID      string `path:"id" maxLength:"40"`
-	Token   string `query:"token" maxLength:"4096" required:"true"`
-	Outcome string `query:"outcome" enum:"accepted,declined" required:"true"`
+	ID   string `path:"id" maxLength:"40"`
+	Body struct {
+		Token   string `json:"token" maxLength:"4096" doc:"the token of the offer email's link"`
+		Outcome string `json:"outcome" enum:"accepted,declined"`
+	}
 }
 
 type linkInput struct {
@@ -148,14 +150,14 @@ func (h *handlers) registerMatches(api huma.API) {
 			return h.match(h.svc.AnswerMatch(ctx, claimsFrom(ctx), in.ID, in.Body.Outcome))
 		})
 	huma.Register(api, huma.Operation{OperationID: "answer-match-link", Method: http.MethodPost, Path: "/v1/matches/{id}/answer-link",
-		Tags: tags, Summary: "Accept or decline with the token of the offer email's link (no header)", Security: public,
+		Tags: tags, Summary: "Accept or decline with the token of the offer email's link, in the body (no header)", Security: public,
 		Errors: errorsOf(public, 401, 403, 404, 409)},
 		func(ctx context.Context, in *answerLinkInput) (*matchOutput, error) {
-			claims, err := h.Verifier.Verify(ctx, in.Token)
-			if err != nil {
-				return nil, huma.Error401Unauthorized("Lien invalide ou expiré.")
+			if _, err := h.answerWithLink(ctx, in.ID, in.Body.Token, in.Body.Outcome); err != nil {
+				return nil, h.fail(err)
 			}
-			return h.match(h.svc.AnswerMatch(ctx, claims, in.ID, in.Outcome))
+			claims, _ := h.Verifier.Verify(ctx, in.Body.Token)
+			return h.match(h.svc.Match(ctx, claims, in.ID))
 		})
 	huma.Register(api, huma.Operation{OperationID: "link-procuration", Method: http.MethodPost, Path: "/v1/matches/{id}/procuration",
 		Tags: tags, Summary: "Link the official dossier (the requester)", Security: secured, Errors: errorsOf(secured, 404, 409)},

@@ -60,14 +60,16 @@ type signupInput struct {
 
 type signupOutput struct {
 	Body struct {
-		ID     string `json:"id"`
-		Status string `json:"status" enum:"unconfirmed,pool,withdrawn,deleted"`
+		ID     string `json:"id" doc:"this attempt's receipt; the sign-up's own id is in the confirmation email's link"`
+		Status string `json:"status" enum:"check_email,pool" doc:"check_email: an email was sent to the address (or the person is known there); pool: confirmed"`
 	}
 }
 
 type confirmInput struct {
-	ID    string `path:"id" maxLength:"40"`
-	Token string `query:"token" maxLength:"4096" doc:"the token of the confirmation link"`
+	ID   string `path:"id" maxLength:"40"`
+	Body struct {
+		Token string `json:"token" maxLength:"4096" doc:"the token of the confirmation email's link"`
+	}
 }
 
 type runInput struct {
@@ -166,10 +168,15 @@ func (h *handlers) registerCampaigns(api huma.API) {
 			Summary: summary, Security: public, Errors: errorsOf(public, 404, 409, 429),
 		}, func(ctx context.Context, in *signupInput) (*signupOutput, error) {
 			b := in.Body
-			su, err := h.svc.SignUp(ctx, side, in.Campaign, service.SignupForm{GivenNames: b.GivenNames, FamilyName: b.FamilyName,
+			receipt, err := h.svc.SignUp(ctx, side, in.Campaign, service.SignupForm{GivenNames: b.GivenNames, FamilyName: b.FamilyName,
 				BirthDate: b.BirthDate, Email: b.Email, Phone: b.Phone, NNE: b.NNE, CommuneCode: b.CommuneCode,
 				PollingStation: b.PollingStation, Rounds: b.Rounds, Consent: b.Consent}, remoteFrom(ctx))
-			return h.signup(su, err)
+			if err != nil {
+				return nil, h.fail(err)
+			}
+			out := &signupOutput{}
+			out.Body.ID, out.Body.Status = receipt.Attempt, "check_email"
+			return out, nil
 		})
 		huma.Register(api, huma.Operation{OperationID: "list-" + side + "s", Method: http.MethodGet,
 			Path: "/v1/campaigns/{campaign}/" + side + "s", Tags: tags, Security: secured, Errors: errorsOf(secured, 404),
@@ -192,13 +199,15 @@ func (h *handlers) registerCampaigns(api huma.API) {
 	}
 	huma.Register(api, huma.Operation{
 		OperationID: "confirm-signup", Method: http.MethodPost, Path: "/v1/signups/{id}/confirm", Tags: tags, Security: public,
-		Summary: "Confirm a sign-up's email with the token of the confirmation email's link", Errors: errorsOf(public, 401, 404, 409),
+		Summary: "Confirm a sign-up's email with the token of the confirmation email's link", Errors: errorsOf(public, 401, 403, 404, 409),
 	}, func(ctx context.Context, in *confirmInput) (*signupOutput, error) {
-		claims, err := h.Verifier.Verify(ctx, in.Token)
+		status, err := h.confirm(ctx, in.ID, in.Body.Token)
 		if err != nil {
-			return nil, huma.Error401Unauthorized("Lien de confirmation invalide ou expiré.")
+			return nil, h.fail(err)
 		}
-		return h.signup(h.svc.ConfirmSignup(ctx, claims, in.ID))
+		out := &signupOutput{}
+		out.Body.ID, out.Body.Status = in.ID, status
+		return out, nil
 	})
 	huma.Register(api, huma.Operation{
 		OperationID: "run-matching", Method: http.MethodPost, Path: "/v1/campaigns/{campaign}/matching-runs", Tags: tags,
@@ -227,12 +236,3 @@ func (h *handlers) registerCampaigns(api huma.API) {
 }
 
 type figuresOutput struct{ Body store.Figures }
-
-func (h *handlers) signup(su store.Signup, err error) (*signupOutput, error) {
-	if err != nil {
-		return nil, h.fail(err)
-	}
-	out := &signupOutput{}
-	out.Body.ID, out.Body.Status = su.ID, su.Status
-	return out, nil
-}

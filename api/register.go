@@ -77,10 +77,10 @@ func (h *handlers) registerRegister(api huma.API) {
 	huma.Register(api, huma.Operation{
 		OperationID: "lookup-voter", Method: http.MethodPost, Path: "/v1/register/lookup", Tags: []string{"Register"},
 		Summary: "Find my voter number (a grantor, or a matching platform's requester or volunteer)", Security: secured,
-		Errors: errorsOf(secured, 404),
+		Errors: errorsOf(secured, 404, 429),
 	}, func(ctx context.Context, in *lookupInput) (*lookupOutput, error) {
 		v, err := h.svc.LookupVoter(ctx, claimsFrom(ctx), service.Lookup{FamilyName: in.Body.FamilyName, GivenNames: in.Body.GivenNames,
-			BirthDate: in.Body.BirthDate, CommuneCode: in.Body.CommuneCode})
+			BirthDate: in.Body.BirthDate, CommuneCode: in.Body.CommuneCode}, remoteFrom(ctx))
 		if err != nil {
 			return nil, h.fail(err)
 		}

@@ -5,6 +5,8 @@ package api
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/http"
 	"strings"
 
@@ -26,6 +28,9 @@ type Deps struct {
 	Log    *zap.Logger
 	// PublicURL is the API's external URL, the server of the OpenAPI document.
 	PublicURL string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client; from anyone else the header is ignored.
+	TrustedProxies []*net.IPNet
 	// DocsAssets is a folder holding the docs renderer; empty, /docs loads it from a CDN.
 	DocsAssets string
 }
@@ -73,7 +78,7 @@ func New(d Deps) (http.Handler, huma.API) {
 	api := humago.New(mux, config)
 	h := &handlers{Deps: d, svc: d.Service}
 	api.UseMiddleware(h.authenticate(api), func(ctx huma.Context, next func(huma.Context)) {
-		next(huma.WithValue(ctx, remoteKey{}, ctx.RemoteAddr()))
+		next(huma.WithValue(ctx, remoteKey{}, clientAddress(ctx.RemoteAddr(), ctx.Header("X-Forwarded-For"), d.TrustedProxies)))
 	})
 	h.registerHealth(api, mux)
 	h.registerRegister(api)
@@ -83,7 +88,7 @@ func New(d Deps) (http.Handler, huma.API) {
 	if d.Issuer != nil {
 		d.Issuer.Register(mux)
 	}
-	registerLinkPages(mux)
+	h.registerLinkPages(mux)
 	return guard(d.Log, mux), api
 }
 
@@ -111,6 +116,12 @@ func (h *handlers) authenticate(api huma.API) func(huma.Context, func(huma.Conte
 			return
 		}
 		claims, err := h.Verifier.Verify(ctx.Context(), strings.TrimSpace(raw))
+		if errors.Is(err, auth.ErrProviderUnavailable) {
+			h.Log.Warn("identity provider unavailable", zap.String("operation", ctx.Operation().OperationID), zap.Error(err))
+			ctx.SetHeader("Retry-After", "10")
+			_ = huma.WriteErr(api, ctx, http.StatusServiceUnavailable, "Le fournisseur d'identité ne répond pas ; réessayez dans quelques instants.")
+			return
+		}
 		if err != nil {
 			h.Log.Info("token refused", zap.String("operation", ctx.Operation().OperationID), zap.Error(err))
 			ctx.SetHeader("WWW-Authenticate", `Bearer realm="procuration", error="invalid_token"`)
@@ -140,6 +151,15 @@ func errorsOf(security []map[string][]string, more ...int) []int {
 		codes = append(codes, http.StatusUnauthorized, http.StatusForbidden)
 	}
 	return append(codes, more...)
+}
+
+// tokenFailure answers a link's token that could not be checked: 503 when
+// the issuer did not answer, 401 otherwise.
+func (h *handlers) tokenFailure(err error, msg string) error {
+	if errors.Is(err, auth.ErrProviderUnavailable) {
+		return errs.ServiceUnavailable(err)
+	}
+	return errs.Unauthenticated(msg)
 }
 
 // fail is the transport's answer to a use case's failure.

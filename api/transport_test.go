@@ -70,7 +70,7 @@ func TestEveryAnswerIsProblemJSONInFrench(t *testing.T) {
 		"a property in caps":      {"POST", "/v1/campaigns/c/requests", "application/json", strings.Replace(signup, "given_names", "GIVEN_NAMES", 1), 422, "body.GIVEN_NAMES"},
 		"not JSON":                {"POST", "/v1/campaigns/c/requests", "application/json", "{nope", 422, "body"},
 		"too large":               {"POST", "/v1/campaigns/c/requests", "application/json", `{"given_names":"` + strings.Repeat("a", 300<<10) + `"}`, 413, ""},
-		"answer link, no outcome": {"POST", "/v1/matches/m-1/answer-link?token=x", "", "", 422, "query.outcome"},
+		"answer link, no outcome": {"POST", "/v1/matches/m-1/answer-link", "application/json", `{"token":"x"}`, 422, "body.outcome"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			a := call(t, h, tc.method, tc.path, tc.contentType, tc.body)

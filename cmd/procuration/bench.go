@@ -34,7 +34,7 @@ func benchCmd() *cobra.Command {
 				return err
 			}
 			defer tc.Close()
-			issuer, err := auth.LoadOrCreateIssuer(cfg.PublicURL, cfg.Audience, cfg.IssuerKey)
+			issuer, err := auth.LoadOrCreateIssuer(cfg.PublicURL, cfg.Audience, cfg.IssuerKey, !cfg.Production())
 			if err != nil {
 				return err
 			}

@@ -43,7 +43,7 @@ func tokenCmd() *cobra.Command {
 				}
 				extra[k] = v
 			}
-			issuer, err := auth.LoadOrCreateIssuer(cfg.PublicURL, cfg.Audience, cfg.IssuerKey)
+			issuer, err := auth.LoadOrCreateIssuer(cfg.PublicURL, cfg.Audience, cfg.IssuerKey, !cfg.Production())
 			if err != nil {
 				return err
 			}

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-jose/go-jose/v4"
@@ -43,8 +45,37 @@ type Claims struct {
 	Unit       string   `json:"unit,omitempty"`
 	Communes   []string `json:"communes,omitempty"`
 	Campaigns  []string `json:"campaigns,omitempty"`
+	// BirthPlace and BirthCountry are the INSEE codes of the identité
+	// pivot (FranceConnect).
+	BirthPlace   string `json:"birthplace,omitempty"`
+	BirthCountry string `json:"birthcountry,omitempty"`
 	// Campaign is the campaign a link token was issued for.
 	Campaign string `json:"campaign,omitempty"`
+	// Purpose and Object bind a link token to one action on one object.
+	Purpose string `json:"purpose,omitempty"`
+	Object  string `json:"obj,omitempty"`
+}
+
+// Identity is who the token names: a subject is unique only within its
+// issuer, so every record keys people by the pair.
+func (c Claims) Identity() string {
+	if c.Subject == "" {
+		return ""
+	}
+	return c.Issuer + "|" + c.Subject
+}
+
+// Link purposes: what a link in an email lets its holder do, on one object.
+const (
+	PurposeConfirmSignup = "confirm-signup"
+	PurposeAnswerOffer   = "answer-offer"
+	PurposeMatch         = "match"
+)
+
+// Allows reports whether a link token may do purpose on object. Tokens of
+// the identity providers carry no purpose and are not links.
+func (c Claims) Allows(purpose, object string) bool {
+	return c.Purpose == purpose && c.Object == object
 }
 
 // RunsCampaign reports whether a back office agent works for the campaign.
@@ -57,7 +88,10 @@ func (c Claims) DigitalIdentity() bool { return c.ACR == "eidas2" || c.ACR == "e
 // ServesCommune reports whether a town hall agent acts for the commune.
 func (c Claims) ServesCommune(code string) bool { return slices.Contains(c.Communes, code) }
 
-// Verifier checks tokens from the configured issuers.
+// Verifier checks tokens from the configured issuers. Each issuer is
+// discovered on its own, with a timeout, and a failed discovery is retried
+// with back-off: a slow provider stalls only its own tokens, and a provider
+// that is down makes the API answer 503, not log everyone out.
 type Verifier struct {
 	audience       string
 	agentIssuers   []string
@@ -67,7 +101,17 @@ type Verifier struct {
 	linkIssuers []string
 
 	mu        sync.Mutex
-	verifiers map[string]*oidc.IDTokenVerifier
+	providers map[string]*provider
+	// discovery bounds one discovery; tests shorten it.
+	discovery time.Duration
+}
+
+type provider struct {
+	mu       sync.Mutex
+	verifier *oidc.IDTokenVerifier
+	err      error
+	retry    time.Time
+	backoff  time.Duration
 }
 
 // TrustLinks accepts requester and volunteer tokens from issuer.
@@ -78,11 +122,15 @@ func (v *Verifier) TrustLinks(issuer string) { v.linkIssuers = append(v.linkIssu
 // server can be its own issuer.
 func NewVerifier(audience string, agentIssuers, grantorIssuers []string) *Verifier {
 	return &Verifier{audience: audience, agentIssuers: agentIssuers, grantorIssuers: grantorIssuers,
-		verifiers: map[string]*oidc.IDTokenVerifier{}}
+		providers: map[string]*provider{}, discovery: 5 * time.Second}
 }
 
 // ErrInvalidToken covers every reason a token is refused.
 var ErrInvalidToken = errors.New("invalid token")
+
+// ErrProviderUnavailable means the token could not be checked: its issuer
+// did not answer. The caller should retry later.
+var ErrProviderUnavailable = errors.New("identity provider unavailable")
 
 func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	issuer, err := unverifiedIssuer(raw)
@@ -100,6 +148,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	}
 	token, err := verifier.Verify(ctx, raw)
 	if err != nil {
+		if keysUnreachable(err) {
+			return Claims{}, fmt.Errorf("%w: %v", ErrProviderUnavailable, err)
+		}
 		return Claims{}, fmt.Errorf("%w: %v", ErrInvalidToken, err)
 	}
 	var c Claims
@@ -107,10 +158,10 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 		return Claims{}, fmt.Errorf("%w: %v", ErrInvalidToken, err)
 	}
 	switch {
-	case c.Role == "" && grantor:
+	case c.Role == "" && grantor && c.Purpose == "":
 		c.Role = RoleGrantor
 	case (c.Role == RoleRequester || c.Role == RoleVolunteer) && link:
-	case c.Role != "" && c.Role != RoleGrantor && agent:
+	case c.Role != "" && c.Role != RoleGrantor && c.Role != RoleRequester && c.Role != RoleVolunteer && agent && c.Purpose == "":
 	default:
 		return Claims{}, fmt.Errorf("%w: role %q not accepted from %s", ErrInvalidToken, c.Role, issuer)
 	}
@@ -120,20 +171,53 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	return c, nil
 }
 
+// keysUnreachable tells a key set that could not be fetched from a bad
+// signature.
+func keysUnreachable(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "fetching keys") || strings.Contains(msg, "failed to fetch") || strings.Contains(msg, "get keys")
+}
+
 func (v *Verifier) verifier(ctx context.Context, issuer string) (*oidc.IDTokenVerifier, error) {
 	v.mu.Lock()
-	defer v.mu.Unlock()
-	if ver, ok := v.verifiers[issuer]; ok {
-		return ver, nil
+	p, ok := v.providers[issuer]
+	if !ok {
+		p = &provider{}
+		v.providers[issuer] = p
 	}
-	// The provider outlives this request: its key set refreshes in the background.
-	provider, err := oidc.NewProvider(context.WithoutCancel(ctx), issuer)
+	v.mu.Unlock()
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.verifier != nil {
+		return p.verifier, nil
+	}
+	if time.Now().Before(p.retry) {
+		return nil, fmt.Errorf("%w: %s: %v", ErrProviderUnavailable, issuer, p.err)
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.discovery)
+	defer cancel()
+	// The provider outlives this request: its key set refreshes in the
+	// background with the same client, bounded in time.
+	dctx = oidc.ClientContext(dctx, &http.Client{Timeout: v.discovery})
+	prov, err := oidc.NewProvider(dctx, issuer)
 	if err != nil {
-		return nil, fmt.Errorf("OpenID discovery for %s: %w", issuer, err)
+		p.backoff = min(max(2*p.backoff, time.Second), 5*time.Minute)
+		p.err, p.retry = err, time.Now().Add(p.backoff)
+		return nil, fmt.Errorf("%w: discovery of %s: %v", ErrProviderUnavailable, issuer, err)
 	}
-	ver := provider.Verifier(&oidc.Config{ClientID: v.audience, SupportedSigningAlgs: []string{"RS256", "ES256"}})
-	v.verifiers[issuer] = ver
-	return ver, nil
+	keys := oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), &http.Client{Timeout: v.discovery}), jwksURL(prov))
+	p.verifier = oidc.NewVerifier(issuer, keys, &oidc.Config{ClientID: v.audience, SupportedSigningAlgs: []string{"RS256", "ES256"}})
+	p.err, p.backoff = nil, 0
+	return p.verifier, nil
+}
+
+func jwksURL(p *oidc.Provider) string {
+	var doc struct {
+		JWKS string `json:"jwks_uri"`
+	}
+	_ = p.Claims(&doc)
+	return doc.JWKS
 }
 
 func unverifiedIssuer(raw string) (string, error) {

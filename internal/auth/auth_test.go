@@ -15,7 +15,7 @@ func issuerServer(t *testing.T, audience string) *Issuer {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	url := "http://" + srv.Listener.Addr().String()
-	iss, err := LoadOrCreateIssuer(url, audience, filepath.Join(t.TempDir(), "key.pem"))
+	iss, err := LoadOrCreateIssuer(url, audience, filepath.Join(t.TempDir(), "key.pem"), true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,6 +53,9 @@ type Config struct {
 	SignupsPerEmail   int
 	FingerprintKey    string
 	DocsAssets        string
+	// TrustedProxies are the reverse proxies allowed to name the client.
+	TrustedProxies []*net.IPNet
+	trustedProxies string
 
 	// The API and the worker: links in emails are signed with IssuerKey and
 	// point at PublicURL; a match started by either reads its dossier every
@@ -144,6 +147,8 @@ func (c *Config) registerAPI() {
 	s.integer(&c.SignupsPerEmail, "signups-per-email", "SIGNUPS_PER_EMAIL", 3, 0, 1000, "sign-ups per hour for one email (0: no limit)", RoleAPI)
 	s.str(&c.FingerprintKey, "fingerprint-key", "FINGERPRINT_KEY", DevelopmentFingerprintKey, "a secret of 32 characters or more",
 		"HMAC key of the fingerprints kept of ID document numbers", RoleAPI, nil)
+	s.str(&c.trustedProxies, "trusted-proxies", "TRUSTED_PROXIES", "", "a comma-separated list of CIDR blocks",
+		"reverse proxies whose X-Forwarded-For names the client (rate limits); empty: none", RoleAPI, cidrs)
 	s.str(&c.DocsAssets, "docs-assets", "DOCS_ASSETS", "", "a folder", "the /docs renderer, for closed networks; empty: a CDN", RoleAPI, nil)
 }
 
@@ -196,11 +201,21 @@ func (c *Config) Finish() error {
 	if c.FingerprintKey != "" && c.FingerprintKey != DevelopmentFingerprintKey && len(c.FingerprintKey) < 32 {
 		problems = append(problems, "FINGERPRINT_KEY: a secret of 32 characters or more expected")
 	}
+	if c.Production() && c.SMTP.Host != "" && c.SMTP.TLS == "none" && !loopback(c.SMTP.Host) {
+		problems = append(problems, "SMTP_TLS=none: emails would cross the network in clear; starttls or tls expected in production")
+	}
 	if (c.Temporal.ClientCert == "") != (c.Temporal.ClientKey == "") {
 		problems = append(problems, "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together")
 	}
 	if len(problems) > 0 {
 		return errors.New("configuration refused:\n  " + strings.Join(problems, "\n  "))
+	}
+	c.TrustedProxies = nil
+	for _, block := range strings.Split(c.trustedProxies, ",") {
+		if block = strings.TrimSpace(block); block != "" {
+			_, n, _ := net.ParseCIDR(block)
+			c.TrustedProxies = append(c.TrustedProxies, n)
+		}
 	}
 	if c.DevIssuer {
 		c.AgentIssuers = append(c.AgentIssuers, c.PublicURL)
@@ -222,12 +237,26 @@ func (c *Config) Production() bool {
 	if err != nil {
 		return true
 	}
-	host := u.Hostname()
+	return !loopback(u.Hostname())
+}
+
+func loopback(host string) bool {
 	if host == "localhost" {
-		return false
+		return true
 	}
 	ip := net.ParseIP(host)
-	return ip == nil || !ip.IsLoopback()
+	return ip != nil && ip.IsLoopback()
+}
+
+func cidrs(s string) error {
+	for _, block := range strings.Split(s, ",") {
+		if block = strings.TrimSpace(block); block != "" {
+			if _, _, err := net.ParseCIDR(block); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func nonEmpty(s string) error {

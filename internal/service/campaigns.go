@@ -113,7 +113,7 @@ func (s *Service) CreateCampaign(ctx context.Context, who auth.Claims, c Campaig
 		_ = s.Store.DeleteNewCampaign(context.WithoutCancel(ctx), c.ID)
 		return store.Campaign{}, s.infra(err)
 	}
-	return created, s.audit(ctx, store.Audit{ActorSub: who.Subject, ActorRole: who.Role, Action: "campaign.create",
+	return created, s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "campaign.create",
 		Details: map[string]any{"campaign": c.ID}})
 }
 

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/errs"
+	"github.com/procurations/procuration/internal/identity"
 	"github.com/procurations/procuration/internal/match"
 	"github.com/procurations/procuration/internal/matchrun"
 	"github.com/procurations/procuration/internal/reference"
@@ -30,7 +32,7 @@ func (s *Service) RunMatching(ctx context.Context, who auth.Claims, campaignID s
 		return res, s.infra(err)
 	}
 	if !dryRun {
-		err = s.audit(ctx, store.Audit{ActorSub: who.Subject, ActorRole: who.Role, Action: "matching.run",
+		err = s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "matching.run",
 			Details: map[string]any{"campaign": campaignID, "proposed": len(res.Proposals)}})
 	}
 	return res, err
@@ -64,7 +66,7 @@ func (s *Service) Figures(ctx context.Context, who auth.Claims, campaignID strin
 // loadMatch reads a match the caller may see: its two parties, the
 // campaign's back office, support. Anyone else gets 404.
 func (s *Service) loadMatch(ctx context.Context, who auth.Claims, id string) (store.Match, string, error) {
-	if who.Subject == "" {
+	if who.Identity() == "" {
 		return store.Match{}, "", errs.Unauthenticated("Authentification requise.")
 	}
 	if !strings.HasPrefix(id, "m-") || len(id) > 40 {
@@ -74,11 +76,21 @@ func (s *Service) loadMatch(ctx context.Context, who auth.Claims, id string) (st
 	if err != nil {
 		return m, "", s.notFoundOr(err, errNoMatch)
 	}
+	party := ""
 	switch {
 	case who.Role == auth.RoleRequester && who.Subject == m.RequestID:
-		return m, match.Requester, nil
+		party = match.Requester
 	case who.Role == auth.RoleVolunteer && who.Subject == m.VolunteerID:
-		return m, match.Volunteer, nil
+		party = match.Volunteer
+	}
+	if party != "" {
+		// A link opens one match: the offer's, or the match page's.
+		if !who.Allows(auth.PurposeAnswerOffer, m.ID) && !who.Allows(auth.PurposeMatch, m.ID) {
+			return m, "", errs.Forbidden("Ce lien ne concerne pas cette mise en relation.")
+		}
+		return m, party, nil
+	}
+	switch {
 	case who.Role == auth.RoleBackOffice && who.RunsCampaign(m.CampaignID), who.Role == auth.RoleSupport:
 		return m, "", nil
 	}
@@ -166,11 +178,59 @@ func (s *Service) LinkDossier(ctx context.Context, who auth.Claims, id, ref stri
 	if err != nil {
 		return m, err
 	}
+	if !who.Allows(auth.PurposeMatch, m.ID) {
+		return m, errs.Forbidden("Ce lien ne permet pas d'indiquer la procuration ; utilisez celui de la page de votre mise en relation.")
+	}
 	ref = reference.Normalize(ref)
 	if !reference.Valid(ref) {
 		return m, errs.InvalidField("reference", "référence de dossier attendue : 6 caractères")
 	}
+	if err := s.dossierOfTheMatch(ctx, m, ref); err != nil {
+		return m, err
+	}
 	return s.updateMatch(ctx, m, match.UpdateLink, match.Link{Actor: matchActor(who), Reference: ref})
+}
+
+// dossierOfTheMatch refuses a dossier that does not give this requester's
+// vote to this volunteer: a stranger's dossier would complete the match.
+// The answer is the same whether the dossier exists or not, and says
+// nothing of its status.
+func (s *Service) dossierOfTheMatch(ctx context.Context, m store.Match, ref string) error {
+	refused := errs.InvalidField("reference", "cette procuration ne donne pas le vote du demandeur à la personne de cette mise en relation")
+	p, err := s.Store.Procuration(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return refused
+	}
+	if err != nil {
+		return s.infra(err)
+	}
+	requester, err := s.Store.Signup(ctx, m.RequestID)
+	if err != nil {
+		return s.infra(err)
+	}
+	volunteer, err := s.Store.Signup(ctx, m.VolunteerID)
+	if err != nil {
+		return s.infra(err)
+	}
+	grantorBirth := ""
+	if p.GrantorBirthDate != nil {
+		grantorBirth = p.GrantorBirthDate.Format(time.DateOnly)
+	}
+	if !samePerson(requester, p.GrantorNNE, p.GrantorFamilyName, p.GrantorGivenNames, grantorBirth) ||
+		!samePerson(volunteer, p.ProxyNNE, p.ProxyFamilyName, p.ProxyGivenNames, p.ProxyBirthDate.Format(time.DateOnly)) {
+		return refused
+	}
+	return nil
+}
+
+// samePerson compares a sign-up with a party of a dossier: by voter number
+// when the sign-up has one, by names and birth date otherwise.
+func samePerson(su store.Signup, nne, family, given, birth string) bool {
+	if su.NNE != "" {
+		return su.NNE == nne
+	}
+	return identity.Mismatch(identity.Person{FamilyName: su.FamilyName, GivenNames: su.GivenNames, BirthDate: su.BirthDate.Format(time.DateOnly)},
+		identity.Person{FamilyName: family, GivenNames: given, BirthDate: birth}) == ""
 }
 
 func (s *Service) updateMatch(ctx context.Context, m store.Match, name string, arg any) (store.Match, error) {
@@ -205,4 +265,4 @@ func matchWrongState(st match.Status) error {
 	return errs.Conflict(fmt.Sprintf("Action impossible : la mise en relation est %s (statut %s).", st.French(), st))
 }
 
-func matchActor(c auth.Claims) match.Actor { return match.Actor{Sub: c.Subject, Role: c.Role} }
+func matchActor(c auth.Claims) match.Actor { return match.Actor{Sub: c.Identity(), Role: c.Role} }

@@ -22,6 +22,8 @@ import (
 	"github.com/procurations/procuration/internal/dossier"
 	"github.com/procurations/procuration/internal/errs"
 	"github.com/procurations/procuration/internal/french"
+	"github.com/procurations/procuration/internal/identity"
+	"github.com/procurations/procuration/internal/ratelimit"
 	"github.com/procurations/procuration/internal/reference"
 	"github.com/procurations/procuration/internal/store"
 	"github.com/procurations/procuration/internal/valid"
@@ -81,14 +83,16 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 	if msg != "" {
 		fe.Add("proxy.birth_date", msg)
 	}
-	email := strings.TrimSpace(req.Email)
-	if email == "" {
-		email = who.Email
-	}
-	if email == "" {
-		fe.Add("grantor.email", "adresse électronique obligatoire (absente du compte FranceConnect)")
-	} else if msg := valid.Email(email); msg != "" {
-		fe.Add("grantor.email", msg)
+	// Emails go only to the address the identity provider vouches for:
+	// nobody can have official emails sent to a stranger.
+	email := who.Email
+	switch {
+	case email == "":
+		fe.Add("grantor.email", "adresse électronique absente de votre compte FranceConnect : complétez-la auprès de votre fournisseur d'identité")
+	case strings.TrimSpace(req.Email) != "" && !strings.EqualFold(strings.TrimSpace(req.Email), email):
+		fe.Add("grantor.email", "l'adresse est celle de votre compte FranceConnect ; laissez ce champ vide ou indiquez-la")
+	case valid.Email(email) != "":
+		fe.Add("grantor.email", "l'adresse de votre compte FranceConnect n'est pas utilisable")
 	}
 	if msg := valid.Phone(req.Phone); msg != "" {
 		fe.Add("grantor.phone", msg)
@@ -98,14 +102,14 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 		return store.Procuration{}, err
 	}
 	if store.ValidNNE(req.GrantorNNE) && commune.Code != "" {
-		v, err := s.Store.Voter(ctx, req.GrantorNNE)
-		switch {
-		case errors.Is(err, store.ErrNotFound) || (err == nil && v.CommuneCode != commune.Code):
-			fe.Add("grantor.nne", "aucun électeur inscrit dans cette commune sous ce numéro")
-		case err != nil:
-			return store.Procuration{}, s.infra(err)
-		case who.Birthdate != "" && v.BirthDate.Format(time.DateOnly) != who.Birthdate:
-			fe.Add("grantor.nne", "ce numéro d'électeur ne correspond pas à votre identité")
+		refused, err := s.grantorIsNotTheVoter(ctx, who, req.GrantorNNE, commune.Code)
+		if err != nil {
+			return store.Procuration{}, err
+		}
+		if refused {
+			// One answer whatever went wrong: the form does not tell who is
+			// on the register.
+			fe.Add("grantor.nne", "ce numéro d'électeur ne correspond pas à votre identité (nom, prénoms, date et lieu de naissance) dans cette commune")
 		}
 	}
 	var proxy store.Voter
@@ -133,8 +137,13 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 	if d, err := time.Parse(time.DateOnly, who.Birthdate); err == nil {
 		grantorBirth = &d
 	}
+	if ok, wait, err := s.limits.Allow(ctx, requestsPerGrantor, who.Identity(), s.Now()); err != nil {
+		return store.Procuration{}, s.infra(err)
+	} else if !ok {
+		return store.Procuration{}, errs.TooManyRequests("Trop de demandes de procuration aujourd'hui, réessayez plus tard.", wait)
+	}
 	record := store.Procuration{
-		Status: dossier.AwaitingPolice, GrantorSub: who.Subject, GrantorNNE: req.GrantorNNE,
+		Status: dossier.AwaitingPolice, GrantorSub: who.Identity(), GrantorNNE: req.GrantorNNE,
 		GrantorGivenNames: who.GivenName, GrantorFamilyName: who.FamilyName, GrantorBirthDate: grantorBirth, GrantorSex: who.Gender,
 		GrantorCommuneCode: commune.Code, GrantorEmail: email, GrantorPhone: req.Phone, DigitalIdentity: who.DigitalIdentity(),
 		ProxyNNE: proxy.NNE, ProxyGivenNames: proxy.GivenNames, ProxyFamilyName: proxy.FamilyName, ProxyBirthDate: proxy.BirthDate,
@@ -150,6 +159,11 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 		if !errors.Is(err, store.ErrReferenceTaken) {
 			break
 		}
+	}
+	var live *store.LiveProcurationError
+	if errors.As(err, &live) {
+		return store.Procuration{}, errs.Conflict(fmt.Sprintf("Vous avez déjà une procuration en cours pour cette période ou ce scrutin : %s. "+
+			"Résiliez-la avant d'en demander une autre.", live.Reference))
 	}
 	if errors.Is(err, store.ErrIdempotencyKeyReused) {
 		return store.Procuration{}, errs.InvalidField("header.Idempotency-Key",
@@ -177,6 +191,29 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 		return store.Procuration{}, s.infra(err)
 	}
 	return s.read(ctx, ref)
+}
+
+// requestsPerGrantor bounds the dossiers one person may file: each sends
+// official emails.
+var requestsPerGrantor = ratelimit.Rule{Name: "request", Limit: 10, Window: 24 * time.Hour}
+
+// grantorIsNotTheVoter compares the register's entry of the voter number
+// with the signed-in identity; a mismatch is refused and audited.
+func (s *Service) grantorIsNotTheVoter(ctx context.Context, who auth.Claims, nne, commune string) (bool, error) {
+	v, err := s.Store.Voter(ctx, nne)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false, s.infra(err)
+	}
+	why := "absent du répertoire dans cette commune"
+	if err == nil && v.CommuneCode == commune {
+		why = identity.Mismatch(identity.Person{FamilyName: who.FamilyName, GivenNames: who.GivenName, BirthDate: who.Birthdate, BirthPlace: who.BirthPlace},
+			identity.Person{FamilyName: v.FamilyName, GivenNames: v.GivenNames, BirthDate: v.BirthDate.Format(time.DateOnly), BirthPlace: v.BirthPlace})
+	}
+	if why == "" {
+		return false, nil
+	}
+	return true, s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "create.refused.identity",
+		Details: map[string]any{"differs": why}})
 }
 
 // requestHash identifies a request's content, to tell a retry from another
@@ -355,25 +392,64 @@ func (s *Service) read(ctx context.Context, ref string) (store.Procuration, erro
 // (404 otherwise, so references cannot be probed), a town hall only its
 // communes' (403).
 func (s *Service) load(ctx context.Context, who auth.Claims, ref string) (store.Procuration, error) {
+	if who.Role != auth.RoleGrantor {
+		// Agents read any reference: their reads are bounded, so that
+		// guessing references is slow, and their misses audited.
+		if ok, wait, err := s.limits.Allow(ctx, readsPerAgent, who.Identity(), s.Now()); err != nil {
+			return store.Procuration{}, s.infra(err)
+		} else if !ok {
+			return store.Procuration{}, errs.TooManyRequests("Trop de consultations de dossiers, réessayez dans quelques minutes.", wait)
+		}
+	}
 	ref = reference.Normalize(ref)
 	if !reference.Valid(ref) {
-		return store.Procuration{}, errNoProcuration
+		return store.Procuration{}, s.miss(ctx, who, errNoProcuration)
 	}
 	p, err := s.read(ctx, ref)
+	if errors.Is(err, errNoProcuration) {
+		return p, s.miss(ctx, who, err)
+	}
 	if err != nil {
 		return p, err
 	}
 	switch who.Role {
 	case auth.RoleGrantor:
-		if p.GrantorSub != who.Subject {
+		if p.GrantorSub != who.Identity() {
 			return p, errNoProcuration
 		}
 	case auth.RoleTownHall:
 		if !who.ServesCommune(p.GrantorCommuneCode) {
-			return p, errs.Forbidden("Cette procuration relève d'une autre commune.")
+			// The same answer as for a reference that does not exist.
+			return p, s.miss(ctx, who, errNoProcuration)
 		}
 	}
 	return p, nil
+}
+
+// readsPerAgent bounds an agent's reads of dossiers by reference: an
+// officer at a counter reads a few dozen a day.
+var readsPerAgent = ratelimit.Rule{Name: "reads", Limit: 120, Window: time.Hour}
+
+// missesBeforeAlert is how many references an agent may miss in an hour
+// before the run is reported as a possible enumeration.
+var missesBeforeAlert = ratelimit.Rule{Name: "misses", Limit: 10, Window: time.Hour}
+
+// miss audits an agent's read of a reference that does not exist or is
+// not theirs, and raises an alert on a run of them; it answers answer.
+func (s *Service) miss(ctx context.Context, who auth.Claims, answer error) error {
+	if who.Role == auth.RoleGrantor {
+		return answer
+	}
+	if err := s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "view.miss"}); err != nil {
+		return err
+	}
+	if ok, _, err := s.limits.Allow(ctx, missesBeforeAlert, who.Identity(), s.Now()); err == nil && !ok {
+		s.Log.Error("alert: an agent misses many references, possible enumeration", zap.String("role", who.Role))
+		if err := s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "alert.enumeration"}); err != nil {
+			return err
+		}
+	}
+	return answer
 }
 
 // Procuration is a dossier as its grantor, the police, its town hall or
@@ -388,7 +464,7 @@ func (s *Service) Procuration(ctx context.Context, who auth.Claims, ref string) 
 	}
 	if who.Role != auth.RoleGrantor {
 		// Agents reading a grantor's identity leave a trace.
-		if err := s.audit(ctx, store.Audit{ActorSub: who.Subject, ActorRole: who.Role, Action: "view", Reference: p.Reference}); err != nil {
+		if err := s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "view", Reference: p.Reference}); err != nil {
 			return p, err
 		}
 	}
@@ -473,7 +549,7 @@ func (s *Service) agentStep(ctx context.Context, who auth.Claims, ref string, wa
 	if p.Status != want {
 		return p, "", wrongState(p.Status)
 	}
-	if err := s.Store.UpsertAgent(ctx, store.Agent{Sub: who.Subject, Role: who.Role, GivenName: who.GivenName, FamilyName: who.FamilyName,
+	if err := s.Store.UpsertAgent(ctx, store.Agent{Sub: who.Identity(), Role: who.Role, GivenName: who.GivenName, FamilyName: who.FamilyName,
 		Rank: who.Rank, Unit: who.Unit}); err != nil {
 		return p, "", s.infra(err)
 	}
@@ -579,4 +655,4 @@ func (s *Service) CommuneProcurations(ctx context.Context, who auth.Claims, code
 	return items, next, s.infra(err)
 }
 
-func actor(c auth.Claims) dossier.Actor { return dossier.Actor{Sub: c.Subject, Role: c.Role} }
+func actor(c auth.Claims) dossier.Actor { return dossier.Actor{Sub: c.Identity(), Role: c.Role} }

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/errs"
+	"github.com/procurations/procuration/internal/identity"
+	"github.com/procurations/procuration/internal/ratelimit"
 	"github.com/procurations/procuration/internal/store"
 	"github.com/procurations/procuration/internal/valid"
 )
@@ -28,7 +31,7 @@ func (s *Service) ImportRegister(ctx context.Context, who auth.Claims, csv io.Re
 	case err != nil:
 		return res, s.infra(err)
 	}
-	return res, s.audit(ctx, store.Audit{ActorSub: who.Subject, ActorRole: who.Role, Action: "register.import",
+	return res, s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "register.import",
 		Details: map[string]any{"imported": res.Imported, "rejected": len(res.Rejected) + res.MoreRejected}})
 }
 
@@ -40,11 +43,23 @@ type Lookup struct {
 	CommuneCode string
 }
 
-// LookupVoter finds a voter number from an identity (a grantor, or a
-// matching platform's requester or volunteer).
-func (s *Service) LookupVoter(ctx context.Context, who auth.Claims, l Lookup) (store.Voter, error) {
+// Lookups are bounded per person and per client: the register is not for
+// harvesting.
+var (
+	lookupsPerIdentity = ratelimit.Rule{Name: "lookup-identity", Limit: 20, Window: time.Hour}
+	lookupsPerClient   = ratelimit.Rule{Name: "lookup-client", Limit: 60, Window: time.Hour}
+)
+
+// LookupVoter finds a voter number from an exact identity (a grantor, or a
+// matching platform's requester or volunteer holding a link of their
+// match): names as registers write them, no wildcard; one voter or none.
+// Every lookup is audited, found or not.
+func (s *Service) LookupVoter(ctx context.Context, who auth.Claims, l Lookup, remote string) (store.Voter, error) {
 	if err := requireRole(who, auth.RoleGrantor, auth.RoleRequester, auth.RoleVolunteer); err != nil {
 		return store.Voter{}, err
+	}
+	if who.Role != auth.RoleGrantor && who.Purpose != auth.PurposeMatch {
+		return store.Voter{}, errs.Forbidden("Ce lien ne permet pas de rechercher un numéro d'électeur.")
 	}
 	var fe errs.Fields
 	if msg := valid.Name(strings.TrimSpace(l.FamilyName)); msg != "" {
@@ -63,13 +78,36 @@ func (s *Service) LookupVoter(ctx context.Context, who auth.Claims, l Lookup) (s
 	if err := fe.Err(); err != nil {
 		return store.Voter{}, err
 	}
-	v, err := s.Store.LookupVoter(ctx, l.FamilyName, l.GivenNames, birth, l.CommuneCode)
-	return v, s.notFoundOr(err, errs.NotFound("Aucun électeur ne correspond à ces informations dans cette commune."))
+	for rule, key := range map[ratelimit.Rule]string{lookupsPerIdentity: who.Identity(), lookupsPerClient: remote} {
+		if ok, wait, err := s.limits.Allow(ctx, rule, key, s.Now()); err != nil {
+			return store.Voter{}, s.infra(err)
+		} else if !ok {
+			return store.Voter{}, errs.TooManyRequests("Trop de recherches, réessayez plus tard.", wait)
+		}
+	}
+	born, err := s.Store.VotersBorn(ctx, l.CommuneCode, birth)
+	if err != nil {
+		return store.Voter{}, s.infra(err)
+	}
+	var found []store.Voter
+	for _, v := range born {
+		if identity.Same(v.FamilyName, l.FamilyName) && identity.Same(v.GivenNames, l.GivenNames) {
+			found = append(found, v)
+		}
+	}
+	if err := s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "register.lookup",
+		Details: map[string]any{"found": len(found) == 1}}); err != nil {
+		return store.Voter{}, err
+	}
+	if len(found) != 1 {
+		return store.Voter{}, errs.NotFound("Aucun électeur ne correspond exactement à ces informations dans cette commune.")
+	}
+	return found[0], nil
 }
 
 // Elections lists the elections and their rounds.
 func (s *Service) Elections(ctx context.Context, who auth.Claims) ([]store.Election, error) {
-	if who.Subject == "" {
+	if who.Identity() == "" {
 		return nil, errs.Unauthenticated("Authentification requise.")
 	}
 	e, err := s.Store.Elections(ctx)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/errs"
+	"github.com/procurations/procuration/internal/ratelimit"
 	"github.com/procurations/procuration/internal/store"
 )
 
@@ -33,7 +34,9 @@ type Service struct {
 	Log                                *zap.Logger
 	Now                                func() time.Time
 
-	perAddress, perEmail *limiter
+	// Limits are the rate limits every replica shares.
+	Limits *ratelimit.Limiter
+	limits *ratelimit.Limiter
 }
 
 // New fills the defaults.
@@ -44,7 +47,10 @@ func New(s Service) *Service {
 	if s.Log == nil {
 		s.Log = zap.NewNop()
 	}
-	s.perAddress, s.perEmail = newLimiter(s.SignupsPerAddress, time.Hour), newLimiter(s.SignupsPerEmail, time.Hour)
+	s.limits = s.Limits
+	if s.limits == nil {
+		s.limits = ratelimit.New(s.Store.Pool())
+	}
 	return &s
 }
 
@@ -79,7 +85,7 @@ func (s *Service) notFoundOr(err error, answer *errs.Error) error {
 
 // requireRole refuses anyone without one of the roles.
 func requireRole(who auth.Claims, roles ...string) error {
-	if who.Subject == "" {
+	if who.Identity() == "" {
 		return errs.Unauthenticated("Authentification requise.")
 	}
 	for _, r := range roles {

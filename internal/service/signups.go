@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/errs"
+	"github.com/procurations/procuration/internal/ratelimit"
 	"github.com/procurations/procuration/internal/signup"
 	"github.com/procurations/procuration/internal/store"
 	"github.com/procurations/procuration/internal/valid"
@@ -34,15 +36,26 @@ type SignupForm struct {
 	Consent        bool
 }
 
-// SignUp registers a person on one side of a campaign; an email confirms.
-// remote is the caller's network address, for the rate limit.
-func (s *Service) SignUp(ctx context.Context, side, campaignID string, f SignupForm, remote string) (store.Signup, error) {
+// SignupReceipt is all a sign-up answers, whatever already exists: "check
+// your email". Only the owner of the address learns more, from the email.
+type SignupReceipt struct {
+	// Attempt names this attempt for the caller's logs; it is not the
+	// record's id.
+	Attempt string
+}
+
+// SignUp registers a person on one side of a campaign; an email to the
+// address given confirms. remote is the caller's network address, for the
+// rate limit. The answer is the same whether the person, the address or
+// the other side already exist: a sign-up is no oracle.
+func (s *Service) SignUp(ctx context.Context, side, campaignID string, f SignupForm, remote string) (SignupReceipt, error) {
+	receipt := SignupReceipt{Attempt: newID("a")}
 	if side != store.SideRequest && side != store.SideVolunteer {
-		return store.Signup{}, errs.NotFound("Introuvable.")
+		return receipt, errs.NotFound("Introuvable.")
 	}
 	c, err := s.Store.Campaign(ctx, campaignID)
 	if err != nil {
-		return store.Signup{}, s.notFoundOr(err, errNoCampaign)
+		return receipt, s.notFoundOr(err, errNoCampaign)
 	}
 	var fe errs.Fields
 	given, family := strings.TrimSpace(f.GivenNames), strings.TrimSpace(f.FamilyName)
@@ -70,9 +83,9 @@ func (s *Service) SignUp(ctx context.Context, side, campaignID string, f SignupF
 		fe.Add("nne", "numéro national d'électeur : 8 ou 9 chiffres attendus")
 	}
 	if _, err := s.commune(ctx, f.CommuneCode, "commune_code", &fe); err != nil {
-		return store.Signup{}, err
+		return receipt, err
 	}
-	if msg := valid.Text(f.PollingStation, 64, false); msg != "" {
+	if msg := valid.Station(f.PollingStation); msg != "" {
 		fe.Add("polling_station", msg)
 	}
 	rounds := slices.Clone(f.Rounds)
@@ -84,15 +97,19 @@ func (s *Service) SignUp(ctx context.Context, side, campaignID string, f SignupF
 		fe.Add("consent", "le consentement est nécessaire pour s'inscrire")
 	}
 	if err := fe.Err(); err != nil {
-		return store.Signup{}, err
+		return receipt, err
 	}
 
 	// Attempts count, not records: signing up again is an attempt too.
-	if ok, wait := s.perAddress.allow(clientAddress(remote), s.Now()); !ok {
-		return store.Signup{}, errs.TooManyRequests("Trop d'inscriptions, réessayez plus tard.", wait)
-	}
-	if ok, wait := s.perEmail.allow(strings.ToLower(email), s.Now()); !ok {
-		return store.Signup{}, errs.TooManyRequests("Trop d'inscriptions, réessayez plus tard.", wait)
+	for rule, key := range map[ratelimit.Rule]string{
+		{Name: "signup-client", Limit: s.SignupsPerAddress, Window: time.Hour}: remote,
+		{Name: "signup-email", Limit: s.SignupsPerEmail, Window: time.Hour}:    strings.ToLower(email),
+	} {
+		if ok, wait, err := s.limits.Allow(ctx, rule, key, s.Now()); err != nil {
+			return receipt, s.infra(err)
+		} else if !ok {
+			return receipt, errs.TooManyRequests("Trop d'inscriptions, réessayez plus tard.", wait)
+		}
 	}
 	rounds16 := make([]int16, len(rounds))
 	for i, r := range rounds {
@@ -103,14 +120,12 @@ func (s *Service) SignUp(ctx context.Context, side, campaignID string, f SignupF
 		Phone: f.Phone, NNE: f.NNE, CommuneCode: f.CommuneCode, PollingStation: f.PollingStation, Rounds: rounds16,
 	})
 	if errors.Is(err, store.ErrOtherSide) {
-		other := "volontaire"
-		if side == store.SideVolunteer {
-			other = "demandeur de procuration"
-		}
-		return store.Signup{}, errs.Conflict(fmt.Sprintf("Vous êtes déjà inscrit(e) à cette campagne comme %s.", other))
+		// The same person and address on the other side: nothing changes,
+		// and the answer does not say so.
+		return receipt, nil
 	}
 	if err != nil {
-		return store.Signup{}, s.infra(err)
+		return receipt, s.infra(err)
 	}
 	if created || su.Status == "unconfirmed" {
 		// The confirmation email goes out through a workflow, so it is not
@@ -123,10 +138,10 @@ func (s *Service) SignUp(ctx context.Context, side, campaignID string, f SignupF
 		}, signup.WorkflowName, su.ID)
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if err != nil && !errors.As(err, &started) {
-			return store.Signup{}, s.infra(err)
+			return receipt, s.infra(err)
 		}
 	}
-	return su, nil
+	return receipt, nil
 }
 
 // newID names a sign-up: its side's initial and 16 random hex digits.
@@ -141,6 +156,9 @@ func newID(prefix string) string {
 func (s *Service) ConfirmSignup(ctx context.Context, who auth.Claims, id string) (store.Signup, error) {
 	if who.Subject != id || (who.Role != auth.RoleRequester && who.Role != auth.RoleVolunteer) {
 		return store.Signup{}, errs.Unauthenticated("Lien de confirmation invalide ou expiré.")
+	}
+	if !who.Allows(auth.PurposeConfirmSignup, id) {
+		return store.Signup{}, errs.Forbidden("Ce lien ne sert pas à confirmer cette inscription.")
 	}
 	status, err := s.Store.ConfirmSignup(ctx, id)
 	if errors.Is(err, store.ErrWithdrawn) {

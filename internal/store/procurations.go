@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/procurations/procuration/internal/dossier"
 )
@@ -108,6 +109,8 @@ type procurationRow struct {
 	TownHallAutomatic   bool           `db:"town_hall_automatic"`
 	CreatedAt           time.Time      `db:"created_at"`
 	UpdatedAt           time.Time      `db:"updated_at"`
+	// Coverage is the database's: the days the dossier covers.
+	Coverage pgtype.Multirange[pgtype.Range[pgtype.Date]] `db:"coverage"`
 }
 
 const selectProcurations = `SELECT p.*, coalesce(trim(a.given_name || ' ' || a.family_name), '') AS police_agent_name
@@ -190,6 +193,9 @@ func (s *Store) CreateProcuration(ctx context.Context, p Procuration, idempotenc
 		if isUniqueViolation(err) {
 			return ErrReferenceTaken
 		}
+		if isExclusionViolation(err) {
+			return &LiveProcurationError{}
+		}
 		if err != nil {
 			return err
 		}
@@ -206,7 +212,21 @@ func (s *Store) CreateProcuration(ctx context.Context, p Procuration, idempotenc
 		reference, created = p.Reference, true
 		return insertAudit(ctx, tx, Audit{ActorSub: p.GrantorSub, ActorRole: "grantor", Action: "create", Reference: p.Reference})
 	})
+	var live *LiveProcurationError
+	if errors.As(err, &live) {
+		// Name the dossier that holds the vote, to its own grantor.
+		_ = s.pool.QueryRow(ctx, `SELECT reference FROM procurations WHERE grantor_nne = $1
+			AND status IN ('awaiting_police', 'awaiting_town_hall', 'validated') ORDER BY created_at LIMIT 1`, p.GrantorNNE).Scan(&live.Reference)
+	}
 	return reference, created, err
+}
+
+// LiveProcurationError: the vote is already given, or being given, by a
+// live dossier covering some of the same days (one live procuration per vote).
+type LiveProcurationError struct{ Reference string }
+
+func (e *LiveProcurationError) Error() string {
+	return "a live procuration covers these days: " + e.Reference
 }
 
 // DeleteUnstartedProcuration undoes a create whose workflow certainly did

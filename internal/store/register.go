@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,11 +25,16 @@ type Voter struct {
 	BirthDate      time.Time `db:"birth_date"`
 	CommuneCode    string    `db:"commune_code"`
 	PollingStation string    `db:"polling_station"`
+	// BirthPlace is the INSEE code of the birthplace, where the extract has it.
+	BirthPlace string `db:"birth_place"`
 }
 
-const voterColumns = `nne, family_name, given_names, sex, birth_date, commune_code, polling_station`
+const voterColumns = `nne, family_name, given_names, sex, birth_date, commune_code, polling_station, birth_place`
 
-var nnePattern = regexp.MustCompile(`^[0-9]{8,9}$`)
+var (
+	nnePattern = regexp.MustCompile(`^[0-9]{8,9}$`)
+	inseeCode  = regexp.MustCompile(`^[0-9][0-9AB][0-9]{3}$`)
+)
 
 // ValidNNE reports whether s has the shape of a voter number.
 func ValidNNE(s string) bool { return nnePattern.MatchString(s) }
@@ -37,13 +43,11 @@ func (s *Store) Voter(ctx context.Context, nne string) (Voter, error) {
 	return one[Voter](ctx, s.pool, "voter", `SELECT `+voterColumns+` FROM voters WHERE nne = $1`, nne)
 }
 
-// LookupVoter is "find my voter number": names compare without case, and the
-// given names match if the register's start with what was typed.
-func (s *Store) LookupVoter(ctx context.Context, familyName, givenNames string, birthDate time.Time, commune string) (Voter, error) {
-	return one[Voter](ctx, s.pool, "voter", `SELECT `+voterColumns+`
-		FROM voters WHERE commune_code = $1 AND birth_date = $2 AND lower(family_name) = lower($3)
-		AND lower(given_names) LIKE lower($4) || '%' ORDER BY nne LIMIT 1`,
-		commune, birthDate, strings.TrimSpace(familyName), strings.TrimSpace(givenNames))
+// VotersBorn lists the voters of a commune born on a day: "find my voter
+// number" compares their names in Go, as registers write them.
+func (s *Store) VotersBorn(ctx context.Context, commune string, birthDate time.Time) ([]Voter, error) {
+	return all[Voter](ctx, s.pool, `SELECT `+voterColumns+` FROM voters WHERE commune_code = $1 AND birth_date = $2 ORDER BY nne`,
+		commune, birthDate)
 }
 
 // Rejected is a line of an import that was not loaded, and why (in French).
@@ -66,6 +70,9 @@ var ErrImportHeader = errors.New("en-tête attendu : nne,family_name,given_names
 
 var registerHeader = []string{"nne", "family_name", "given_names", "sex", "birth_date", "commune_code", "polling_station"}
 
+// birthPlaceHeader is the optional last column: the INSEE code of the birthplace.
+const birthPlaceHeader = "birth_place"
+
 // maxListedRejections bounds the answer of an import of millions of bad lines.
 const maxListedRejections = 1000
 
@@ -84,7 +91,12 @@ func (s *Store) ImportRegister(ctx context.Context, r io.Reader, today time.Time
 	for i := range header {
 		header[i] = strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
 	}
-	if strings.Join(header, ",") != strings.Join(registerHeader, ",") {
+	columns := registerHeader
+	switch strings.Join(header, ",") {
+	case strings.Join(registerHeader, ","):
+	case strings.Join(registerHeader, ",") + "," + birthPlaceHeader:
+		columns = append(slices.Clone(registerHeader), birthPlaceHeader)
+	default:
 		return Import{}, ErrImportHeader
 	}
 	communes, err := s.communeSet(ctx)
@@ -96,8 +108,8 @@ func (s *Store) ImportRegister(ctx context.Context, r io.Reader, today time.Time
 		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE voters_import (LIKE voters INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
 			return err
 		}
-		src := &registerSource{csv: cr, communes: communes, today: today, line: 1, res: &res}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"voters_import"}, registerHeader, src); err != nil {
+		src := &registerSource{csv: cr, communes: communes, today: today, line: 1, res: &res, fields: len(columns)}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"voters_import"}, columns, src); err != nil {
 			return err
 		}
 		// The last line of a voter number wins, as it would row by row.
@@ -122,6 +134,7 @@ type registerSource struct {
 	communes map[string]bool
 	today    time.Time
 	line     int
+	fields   int
 	row      []any
 	res      *Import
 	err      error
@@ -143,12 +156,15 @@ func (r *registerSource) Next() bool {
 			r.reject("ligne illisible (guillemets ou nombre de champs)")
 			continue
 		}
-		v, reason := parseVoter(rec, r.communes, r.today)
+		v, reason := parseVoter(rec, r.fields, r.communes, r.today)
 		if reason != "" {
 			r.reject(reason)
 			continue
 		}
 		r.row = []any{v.NNE, v.FamilyName, v.GivenNames, v.Sex, v.BirthDate, v.CommuneCode, v.PollingStation}
+		if r.fields > len(registerHeader) {
+			r.row = append(r.row, v.BirthPlace)
+		}
 		return true
 	}
 }
@@ -164,9 +180,9 @@ func (r *registerSource) reject(reason string) {
 func (r *registerSource) Values() ([]any, error) { return r.row, nil }
 func (r *registerSource) Err() error             { return r.err }
 
-func parseVoter(rec []string, communes map[string]bool, today time.Time) (Voter, string) {
-	if len(rec) != len(registerHeader) {
-		return Voter{}, fmt.Sprintf("%d champs au lieu de %d", len(rec), len(registerHeader))
+func parseVoter(rec []string, fields int, communes map[string]bool, today time.Time) (Voter, string) {
+	if len(rec) != fields {
+		return Voter{}, fmt.Sprintf("%d champs au lieu de %d", len(rec), fields)
 	}
 	for i := range rec {
 		rec[i] = strings.TrimSpace(rec[i])
@@ -189,6 +205,12 @@ func parseVoter(rec []string, communes map[string]bool, today time.Time) (Voter,
 	}
 	if msg := valid.Text(v.PollingStation, 64, true); msg != "" {
 		return v, "polling_station : " + msg
+	}
+	if fields > len(registerHeader) {
+		v.BirthPlace = rec[7]
+		if v.BirthPlace != "" && !inseeCode.MatchString(v.BirthPlace) {
+			return v, "birth_place : code INSEE attendu (5 caractères)"
+		}
 	}
 	d, msg := valid.BirthDate(rec[4], today)
 	if msg != "" {

@@ -2,14 +2,12 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/text/unicode/norm"
+
+	"github.com/procurations/procuration/internal/identity"
 )
 
 // Signup is a requester's or a volunteer's registration.
@@ -38,39 +36,21 @@ const (
 	SideVolunteer = "volunteer"
 )
 
-// PersonKey identifies a person by names and birth date, whatever the case,
-// accents or spacing they were typed with.
-func PersonKey(familyName, givenNames string, birth time.Time) string {
-	fold := func(s string) string {
-		var b strings.Builder
-		for _, r := range norm.NFD.String(strings.ToLower(s)) {
-			if r >= 'a' && r <= 'z' {
-				b.WriteRune(r)
-			}
-		}
-		return b.String()
-	}
-	first := strings.Fields(givenNames)
-	given := ""
-	if len(first) > 0 {
-		given = first[0]
-	}
-	sum := sha256.Sum256([]byte(fold(familyName) + "|" + fold(given) + "|" + birth.Format(time.DateOnly)))
-	return hex.EncodeToString(sum[:16])
-}
-
 // ErrOtherSide means the person is already signed up on the other side.
 var ErrOtherSide = errors.New("signed up on the other side")
 
-// SignUp registers a person, or returns their existing record when they
-// sign up again on the same side (created=false).
+// SignUp registers a person at an address, or returns their existing
+// record when they sign up again with it on the same side (created=false).
+// The same person at another address is another record: only the owner of
+// an address decides for it.
 func (s *Store) SignUp(ctx context.Context, su Signup) (Signup, bool, error) {
-	key := PersonKey(su.FamilyName, su.GivenNames, su.BirthDate)
+	key := identity.Key(su.FamilyName, su.GivenNames, su.BirthDate)
 	var created bool
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var existing Signup
-		err := tx.QueryRow(ctx, `SELECT id, side, status, created_at FROM signups WHERE campaign_id = $1 AND person_key = $2 FOR UPDATE`,
-			su.CampaignID, key).Scan(&existing.ID, &existing.Side, &existing.Status, &existing.CreatedAt)
+		err := tx.QueryRow(ctx, `SELECT id, side, status, created_at FROM signups WHERE campaign_id = $1 AND person_key = $2
+			AND lower(email) = lower($3) FOR UPDATE`,
+			su.CampaignID, key, su.Email).Scan(&existing.ID, &existing.Side, &existing.Status, &existing.CreatedAt)
 		switch {
 		case err == nil && existing.Side != su.Side:
 			return ErrOtherSide

@@ -121,6 +121,20 @@ func Phone(s string) string {
 	return ""
 }
 
+// Station accepts a polling station's code: letters, digits, dashes and
+// underscores, as the register writes them (75056_0001).
+func Station(s string) string {
+	if msg := Text(s, 64, false); msg != "" {
+		return msg
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return "code de bureau de vote attendu (lettres, chiffres, tirets)"
+		}
+	}
+	return ""
+}
+
 // BirthDate accepts a YYYY-MM-DD date of someone alive: after 1900, not
 // in the future.
 func BirthDate(s string, today time.Time) (time.Time, string) {

@@ -73,13 +73,13 @@ func (a *App) Handler() (http.Handler, error) {
 	verifier := auth.NewVerifier(a.Cfg.Audience, a.Cfg.AgentIssuers, a.Cfg.GrantorIssuers)
 	verifier.TrustLinks(issuer.URL)
 	h, _ := api.New(api.Deps{Service: a.Service, Verifier: verifier, Issuer: issuer, Log: a.Log, PublicURL: a.Cfg.PublicURL,
-		DocsAssets: a.Cfg.DocsAssets})
+		DocsAssets: a.Cfg.DocsAssets, TrustedProxies: a.Cfg.TrustedProxies})
 	return h, nil
 }
 
 // Issuer is the API's own issuer, at its public URL.
 func (a *App) Issuer() (*auth.Issuer, error) {
-	return auth.LoadOrCreateIssuer(a.Cfg.PublicURL, a.Cfg.Audience, a.Cfg.IssuerKey)
+	return auth.LoadOrCreateIssuer(a.Cfg.PublicURL, a.Cfg.Audience, a.Cfg.IssuerKey, !a.Cfg.Production())
 }
 
 // Worker runs the workflows and activities.

@@ -80,8 +80,8 @@ func TestContractAsAClientMeetsIt(t *testing.T) {
 	// Confirming a sign-up that left the pool names its state.
 	_, err := s.app.Pool.Exec(ctx, `UPDATE signups SET status = 'withdrawn' WHERE id = $1`, ids[0])
 	require.NoError(t, err)
-	link := s.token(auth.RoleRequester, ids[0], nil)
-	confirm := s.do("POST", "/v1/signups/"+ids[0]+"/confirm?token="+link, "", nil)
+	link := s.link(auth.RoleRequester, ids[0], auth.PurposeConfirmSignup, ids[0])
+	confirm := s.do("POST", "/v1/signups/"+ids[0]+"/confirm", "", map[string]any{"token": link})
 	require.Equal(t, 409, confirm.Status, confirm.Raw)
 	require.Contains(t, confirm.Body["detail"], "withdrawn")
 	su, err := s.app.Store.Signup(ctx, ids[0])

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"html"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -17,31 +18,59 @@ import (
 
 var answerLink = regexp.MustCompile(`http://\S+/liens/reponse/\S+\?token=\S+&outcome=accepted`)
 
-// signUpConfirmed signs a person up and opens their confirmation link.
+// signUpConfirmed signs a person up and opens their confirmation link; it
+// returns the sign-up's id, which only the link names.
 func (s *stack) signUpConfirmed(campaign, side string, person map[string]any) string {
 	s.t.Helper()
 	res := s.do("POST", "/v1/campaigns/"+campaign+"/"+side, "", person)
 	require.Equal(s.t, 201, res.Status, res.Raw)
-	id := res.Body["id"].(string)
+	require.Equal(s.t, "check_email", res.Body["status"])
 	mails := s.waitMails(person["email"].(string), 1)
-	link := confirmLink.FindString(mails[0].Text)
-	require.Equal(s.t, 200, s.followLink(link).Status)
-	return id
+	link := confirmLink.FindString(mails[len(mails)-1].Text)
+	confirmed := s.followLink(link)
+	require.Equal(s.t, 200, confirmed.Status, confirmed.Raw)
+	require.Contains(s.t, confirmed.Raw, "confirmée")
+	return linkID(link)
 }
 
-var formAction = regexp.MustCompile(`action="([^"]+)"`)
+// linkID is the object a link names: /liens/<kind>/<id>?token=...
+func linkID(link string) string {
+	path, _, _ := strings.Cut(link, "?")
+	return path[strings.LastIndex(path, "/")+1:]
+}
+
+// linkToken is the token a link carries.
+func linkToken(link string) string {
+	u, _ := url.Parse(link)
+	return u.Query().Get("token")
+}
+
+var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([a-z]+)" value="([^"]*)">`)
 
 // followLink does what a person does with an email's link: open the page,
-// which changes nothing (link scanners open it too), then press its button.
+// which changes nothing (link scanners open it too), then press its button,
+// which posts the page's form.
 func (s *stack) followLink(link string) response {
 	s.t.Helper()
 	require.NotEmpty(s.t, link)
+	path, _, _ := strings.Cut(strings.TrimPrefix(link, s.url), "?")
 	page := s.do("GET", strings.TrimPrefix(link, s.url), "", nil)
 	require.Equal(s.t, 200, page.Status)
 	require.Contains(s.t, page.Header.Get("Content-Type"), "text/html")
-	m := formAction.FindStringSubmatch(page.Raw)
-	require.NotNil(s.t, m, page.Raw)
-	return s.do("POST", html.UnescapeString(m[1]), "", nil)
+	form := url.Values{}
+	for _, m := range hiddenInput.FindAllStringSubmatch(page.Raw, -1) {
+		form.Set(m[1], html.UnescapeString(m[2]))
+	}
+	require.NotEmpty(s.t, form.Get("token"), page.Raw)
+	return s.do("POST", path, "", form)
+}
+
+// link mints what an email's link carries: a requester's or a volunteer's
+// token for one purpose on one object.
+func (s *stack) link(role, signupID, purpose, object string) string {
+	tok, err := s.issuer.MintLink(role, signupID, purpose, object, time.Now().Add(time.Hour))
+	require.NoError(s.t, err)
+	return tok
 }
 
 func TestMatchFromSignupToValidatedProcuration(t *testing.T) {
@@ -91,13 +120,13 @@ func TestMatchFromSignupToValidatedProcuration(t *testing.T) {
 	require.Len(t, s.do("GET", "/v1/campaigns/planprocu-2027/volunteers?departement=69", bo, nil).Body["items"], 0)
 	require.Equal(t, 403, s.do("GET", "/v1/campaigns/planprocu-2027/volunteers", s.token(auth.RoleBackOffice, "bo-2", nil), nil).Status)
 	// "Find my voter number" from the requester's link token.
-	lookup := s.do("POST", "/v1/register/lookup", s.token(auth.RoleRequester, requestID, nil), map[string]any{"family_name": "Dupont",
-		"given_names": "Marie", "birth_date": "1985-04-12", "commune_code": "75056"})
+	lookup := s.do("POST", "/v1/register/lookup", s.link(auth.RoleRequester, requestID, auth.PurposeMatch, "any"), map[string]any{"family_name": "Dupont",
+		"given_names": "Marie Claire", "birth_date": "1985-04-12", "commune_code": "75056"})
 	require.Equal(t, marie, lookup.Body["nne"], lookup.Raw)
 	list := s.do("GET", "/v1/campaigns/planprocu-2027/matches?status=proposed&departement=75", bo, nil)
 	require.Equal(t, 200, list.Status, list.Raw)
 	require.Len(t, list.Body["items"], 1)
-	require.Equal(t, 404, s.do("GET", "/v1/matches/"+matchID, s.token(auth.RoleRequester, "someone-else", nil), nil).Status)
+	require.Equal(t, 404, s.do("GET", "/v1/matches/"+matchID, s.link(auth.RoleRequester, "someone-else", auth.PurposeMatch, matchID), nil).Status)
 	approval := s.do("POST", "/v1/campaigns/planprocu-2027/matches/approvals", bo, map[string]any{"ids": []string{matchID, "m-unknown"}, "outcome": "approved"})
 	require.Equal(t, 200, approval.Status, approval.Raw)
 	results := approval.Body["results"].([]any)
@@ -125,7 +154,7 @@ func TestMatchFromSignupToValidatedProcuration(t *testing.T) {
 		res := s.followLink(link)
 		require.Equal(t, 200, res.Status, res.Raw)
 	}
-	got := s.do("GET", "/v1/matches/"+matchID, s.token(auth.RoleRequester, requestID, nil), nil)
+	got := s.do("GET", "/v1/matches/"+matchID, s.link(auth.RoleRequester, requestID, auth.PurposeMatch, matchID), nil)
 	require.Equal(t, "accepted", got.Body["status"], got.Raw)
 
 	// Contact details now, and the pre-filled Cerfa for the requester.
@@ -143,8 +172,8 @@ func TestMatchFromSignupToValidatedProcuration(t *testing.T) {
 	created := s.create(s.grantor("fc-marie", marie), marie, "75056", jean, "1979-11-03")
 	require.Equal(t, 201, created.Status, created.Raw)
 	ref := created.Body["reference"].(string)
-	requester := s.token(auth.RoleRequester, requestID, nil)
-	require.Equal(t, 403, s.do("POST", "/v1/matches/"+matchID+"/procuration", s.token(auth.RoleVolunteer, volunteerID, nil), map[string]any{"reference": ref}).Status)
+	requester := s.link(auth.RoleRequester, requestID, auth.PurposeMatch, matchID)
+	require.Equal(t, 403, s.do("POST", "/v1/matches/"+matchID+"/procuration", s.link(auth.RoleVolunteer, volunteerID, auth.PurposeMatch, matchID), map[string]any{"reference": ref}).Status)
 	require.Equal(t, 422, s.do("POST", "/v1/matches/"+matchID+"/procuration", requester, map[string]any{"reference": "0000"}).Status)
 	linked := s.do("POST", "/v1/matches/"+matchID+"/procuration", requester, map[string]any{"reference": strings.ToLower(ref)})
 	require.Equal(t, 200, linked.Status, linked.Raw)
@@ -217,10 +246,10 @@ func TestDeclineThenNextRunOffersSomeoneElse(t *testing.T) {
 		require.Equal(c, "awaiting_answer", string(m.Status))
 	}, 20*time.Second, 50*time.Millisecond)
 	require.Equal(t, 403, s.do("POST", "/v1/matches/"+matchID+"/answer", bo, map[string]any{"outcome": "declined"}).Status)
-	declined := s.do("POST", "/v1/matches/"+matchID+"/answer", s.token(auth.RoleVolunteer, near, nil), map[string]any{"outcome": "declined"})
+	declined := s.do("POST", "/v1/matches/"+matchID+"/answer", s.link(auth.RoleVolunteer, near, auth.PurposeAnswerOffer, matchID), map[string]any{"outcome": "declined"})
 	require.Equal(t, 200, declined.Status, declined.Raw)
 	require.Equal(t, "declined", declined.Body["status"])
-	require.Equal(t, 409, s.do("POST", "/v1/matches/"+matchID+"/answer", s.token(auth.RoleRequester, requestID, nil),
+	require.Equal(t, 409, s.do("POST", "/v1/matches/"+matchID+"/answer", s.link(auth.RoleRequester, requestID, auth.PurposeAnswerOffer, matchID),
 		map[string]any{"outcome": "accepted"}).Status, "a declined match takes no more answers")
 	told := s.waitMails("camille@example.fr", 3)[2]
 	require.Contains(t, told.Text, "décliné")

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -151,6 +152,8 @@ func (s *stack) do(method, path, token string, body any, headers ...string) resp
 	case nil:
 	case string:
 		r, contentType = strings.NewReader(b), "text/csv"
+	case url.Values:
+		r, contentType = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
 	default:
 		raw, err := json.Marshal(b)
 		require.NoError(s.t, err)
