@@ -2,6 +2,11 @@ package auth
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -87,5 +92,97 @@ func TestParseClaim(t *testing.T) {
 	}
 	if _, _, err := ParseClaim("novalue"); err == nil {
 		t.Error("accepted a claim without =")
+	}
+}
+
+// A provider that stalls makes its own tokens unverifiable for a while,
+// with a 503-class error, and stalls no other issuer.
+func TestAStalledProviderStallsOnlyItself(t *testing.T) {
+	good := issuerServer(t, "procuration")
+	stall := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-stall }))
+	t.Cleanup(func() { close(stall); slow.Close() })
+	v := NewVerifier("procuration", []string{good.URL, slow.URL}, nil)
+	v.discovery = 300 * time.Millisecond
+	slowIssuer, err := LoadOrCreateIssuer(slow.URL, "procuration", filepath.Join(t.TempDir(), "k.pem"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slowTok, _ := slowIssuer.Mint(RolePolice, "p", nil, time.Hour)
+	goodTok, _ := good.Mint(RolePolice, "p", nil, time.Hour)
+
+	done := make(chan error, 1)
+	go func() { _, err := v.Verify(context.Background(), slowTok); done <- err }()
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	if _, err := v.Verify(context.Background(), goodTok); err != nil || time.Since(start) > 200*time.Millisecond {
+		t.Fatalf("the good issuer waited for the slow one: %v after %s", err, time.Since(start))
+	}
+	if err := <-done; !errors.Is(err, ErrProviderUnavailable) {
+		t.Fatalf("a stalled provider: %v", err)
+	}
+	start = time.Now()
+	if _, err := v.Verify(context.Background(), slowTok); !errors.Is(err, ErrProviderUnavailable) || time.Since(start) > 50*time.Millisecond {
+		t.Fatalf("the failure is not remembered for its back-off: %v after %s", err, time.Since(start))
+	}
+}
+
+// Keys rotate with an overlap: tokens of the previous key verify while it
+// is listed; production never makes a key up.
+func TestIssuerKeysRotate(t *testing.T) {
+	dir := t.TempDir()
+	oldKey, newKey := filepath.Join(dir, "old.pem"), filepath.Join(dir, "new.pem")
+	srv := httptest.NewUnstartedServer(nil)
+	url := "http://" + srv.Listener.Addr().String()
+	before, err := LoadOrCreateIssuer(url, "procuration", oldKey, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldTok, _ := before.Mint(RoleRequester, "r-1", map[string]any{"purpose": PurposeMatch, "obj": "m-1"}, time.Hour)
+	if _, err := LoadOrCreateIssuer(url, "procuration", newKey+","+oldKey, false); err == nil {
+		t.Fatal("production made a key up")
+	}
+	if _, err := LoadOrCreateIssuer(url, "procuration", newKey, true); err != nil {
+		t.Fatal(err)
+	}
+	after, err := LoadOrCreateIssuer(url, "procuration", newKey+","+oldKey, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	after.Register(mux)
+	srv.Config.Handler = mux
+	srv.Start()
+	defer srv.Close()
+	v := NewVerifier("procuration", nil, nil)
+	v.TrustLinks(url)
+	newTok, _ := after.Mint(RoleRequester, "r-1", map[string]any{"purpose": PurposeMatch, "obj": "m-1"}, time.Hour)
+	for name, tok := range map[string]string{"old key": oldTok, "new key": newTok} {
+		c, err := v.Verify(context.Background(), tok)
+		if err != nil || !c.Allows(PurposeMatch, "m-1") || c.Allows(PurposeMatch, "m-2") {
+			t.Errorf("%s: %+v %v", name, c, err)
+		}
+	}
+}
+
+// Tokens that must never pass: no signature, a symmetric signature made
+// with the public key, a link token asserting an agent's role.
+func TestForgedTokensAreRefused(t *testing.T) {
+	iss := issuerServer(t, "procuration")
+	v := NewVerifier("procuration", []string{iss.URL}, []string{iss.URL})
+	v.TrustLinks(iss.URL)
+	good, _ := iss.Mint(RoleSupport, "s", nil, time.Hour)
+	parts := strings.Split(good, ".")
+	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + "."
+	pub, _ := json.Marshal(iss.keys[0].key.PublicKey)
+	mac := hmac.New(sha256.New, pub)
+	hsHeader := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	mac.Write([]byte(hsHeader + "." + parts[1]))
+	hs := hsHeader + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	linkAgent, _ := iss.Mint(RoleSupport, "s", map[string]any{"purpose": PurposeMatch, "obj": "m-1"}, time.Hour)
+	for name, tok := range map[string]string{"alg none": none, "HS256 with the public key": hs, "a link claiming a role": linkAgent} {
+		if c, err := v.Verify(context.Background(), tok); err == nil {
+			t.Errorf("%s: accepted as %+v", name, c)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/puddle/v2"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 )
 
 // Unreachable recognises a dependency that is down, restarting or
@@ -27,10 +28,11 @@ func Unreachable(err error) bool {
 		pgErr       *pgconn.PgError
 		netErr      net.Error
 		opErr       *net.OpError
+		waiting     *client.WorkflowUpdateServiceTimeoutOrCanceledError
 	)
 	switch {
 	case errors.As(err, &unavailable), errors.As(err, &exhausted), errors.As(err, &deadline), errors.As(err, &connect),
-		errors.As(err, &opErr), errors.As(err, &netErr):
+		errors.As(err, &opErr), errors.As(err, &netErr), errors.As(err, &waiting):
 		return true
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE),

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/errs"
@@ -239,11 +238,7 @@ func (s *Service) updateMatch(ctx context.Context, m store.Match, name string, a
 	}
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
-	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: match.WorkflowID(m.ID), UpdateName: name,
-		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err == nil {
-		err = handle.Get(ctx, nil)
-	}
+	err := s.runUpdate(ctx, match.WorkflowID(m.ID), name, arg, nil)
 	var notFound *serviceerror.NotFound
 	if _, wrong := match.IsWrongState(err); wrong || errors.As(err, &notFound) {
 		if fresh, ferr := s.Store.Match(context.WithoutCancel(ctx), m.ID); ferr == nil {
@@ -251,7 +246,7 @@ func (s *Service) updateMatch(ctx context.Context, m store.Match, name string, a
 		}
 		return m, matchWrongState(m.Status)
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.DeadlineExceeded) || errs.Unreachable(err) {
 		return m, errs.ServiceUnavailable(err)
 	}
 	if err != nil {

@@ -597,14 +597,8 @@ func (s *Service) DecideProcuration(ctx context.Context, who auth.Claims, ref st
 func (s *Service) update(ctx context.Context, p store.Procuration, name string, arg any) (store.Procuration, error) {
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
-	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: dossier.WorkflowID(p.Reference), UpdateName: name, Args: []any{arg},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		var status dossier.Status
-		err = handle.Get(ctx, &status)
-	}
+	var status dossier.Status
+	err := s.runUpdate(ctx, dossier.WorkflowID(p.Reference), name, arg, &status)
 	if err != nil {
 		return p, s.updateFailure(ctx, p, err)
 	}
@@ -630,7 +624,7 @@ func (s *Service) updateFailure(ctx context.Context, p store.Procuration, err er
 		}
 		return wrongState(p.Status)
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.DeadlineExceeded) || errs.Unreachable(err) {
 		return errs.ServiceUnavailable(err)
 	}
 	return s.infra(err)

@@ -113,3 +113,27 @@ type Health struct {
 func (h Health) Ready() bool {
 	return h.Postgres && h.Temporal && h.WorkflowPollers > 0 && h.ActivityPollers > 0
 }
+
+// runUpdate sends a portal action to a workflow and waits for its result.
+// When the server gives up waiting (a worker died and its replacement is
+// taking over), the same update is sent again under the same id, so that
+// it runs once, until ctx's deadline.
+func (s *Service) runUpdate(ctx context.Context, workflowID, name string, arg, result any) error {
+	id := "u-" + newID("x")[2:]
+	for {
+		handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflowID, UpdateName: name, UpdateID: id,
+			Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
+		if err == nil {
+			err = handle.Get(ctx, result)
+		}
+		var waiting *client.WorkflowUpdateServiceTimeoutOrCanceledError
+		if !errors.As(err, &waiting) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
