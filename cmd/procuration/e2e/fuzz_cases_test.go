@@ -518,6 +518,46 @@ type gen struct {
 	cases     []fuzzCase
 	csvHeader string
 	expired   string // a token past its expiry
+	covered   map[string]bool
+}
+
+func (g *gen) cover(loc string) {
+	if g.covered == nil {
+		g.covered = map[string]bool{}
+	}
+	g.covered[loc] = true
+}
+
+// expected lists what the cases of an operation must reach, read from the
+// document alone: every parameter, and the body and each node of its schema.
+func (d *openAPI) expected(op operation) []string {
+	var out []string
+	for _, p := range op.params {
+		out = append(out, fmt.Sprint(p["in"])+"."+fmt.Sprint(p["name"]))
+	}
+	if op.bodyType == "" {
+		return out
+	}
+	out = append(out, "body")
+	var walk func(s map[string]any, loc []string)
+	walk = func(s map[string]any, loc []string) {
+		s = d.resolve(s)
+		if len(loc) > 0 {
+			out = append(out, locString(loc))
+		}
+		props, _ := s["properties"].(map[string]any)
+		for n, p := range props {
+			walk(p.(map[string]any), append(append([]string(nil), loc...), n))
+		}
+		if items, ok := s["items"].(map[string]any); ok {
+			walk(items, append(append([]string(nil), loc...), "[0]"))
+		}
+	}
+	if op.bodyType == "application/json" || strings.HasSuffix(op.bodyType, "+json") {
+		walk(op.bodySchema, nil)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // request turns a base into a case; body, when not nil, replaces the base's.
@@ -674,6 +714,7 @@ func (g *gen) params() {
 		schema, _ := p["schema"].(map[string]any)
 		req, _ := p["required"].(bool)
 		loc := in + "." + name
+		g.cover(loc)
 		set := func(b *base, v string) {
 			switch in {
 			case "path":
@@ -839,6 +880,7 @@ func (g *gen) walk(schema map[string]any, loc []string, requiredHere bool) {
 	schema = g.doc.resolve(schema)
 	where := locString(loc)
 	if len(loc) > 0 {
+		g.cover(where)
 		for _, m := range mutations(schema, requiredHere) {
 			b := g.fx.pick(m.hostile, where)
 			c := g.request(where+" "+m.name, b, bodyWith(b.body, loc, m.raw), m.hostile)
@@ -914,6 +956,7 @@ func nodeAt(body any, loc []string) any {
 
 // wholeBody: what the body as a whole may be instead of the JSON expected.
 func (g *gen) wholeBody() {
+	g.cover("body")
 	b := g.fx.pick(true, "body")
 	valid := mustMarshal(b.body)
 	if b.body == nil {
@@ -1002,6 +1045,7 @@ func (g *gen) strayBody() {
 
 // csvCases: a register extract, every column in turn.
 func (g *gen) csvCases() {
+	g.cover("body")
 	header := strings.Split(g.csvHeader, ",")
 	for i, col := range header {
 		loc := "body." + col

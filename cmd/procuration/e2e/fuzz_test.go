@@ -59,6 +59,9 @@ func TestFuzzOpenAPI(t *testing.T) {
 		g := &gen{doc: &doc, op: op, fx: f, csvHeader: "nne,family_name,given_names,sex,birth_date,commune_code,polling_station", expired: fx.expired}
 		g.generate()
 		require.NotEmpty(t, g.cases, "operation %s has no generated case", op.id)
+		for _, loc := range doc.expected(op) {
+			require.True(t, g.covered[loc], "operation %s: no case changes %s (body %q)", op.id, loc, op.bodyType)
+		}
 		cases = append(cases, g.cases...)
 	}
 	for id := range fx.fixtures {
