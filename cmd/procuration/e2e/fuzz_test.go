@@ -607,7 +607,7 @@ func french(s string) bool {
 }
 
 func abridge(b []byte, n int) string {
-	s := strings.ToValidUTF8(string(b), "\ufffd")
+	s := strings.ReplaceAll(strings.ToValidUTF8(string(b), "\ufffd"), bigMarker, "<1 MB of a>")
 	if len(s) > n {
 		s = s[:n] + fmt.Sprintf("…(%d bytes)", len(b))
 	}
