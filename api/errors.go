@@ -121,6 +121,18 @@ func french(msg string) string {
 	case strings.Contains(msg, "invalid character"), strings.Contains(msg, "unexpected end of JSON"), strings.Contains(msg, "cannot unmarshal"),
 		strings.Contains(msg, "unexpected EOF"):
 		return "JSON illisible"
+	case strings.HasPrefix(msg, "required ") && strings.HasSuffix(msg, " is missing"):
+		return "paramètre obligatoire absent"
+	case msg == "invalid integer":
+		return "nombre entier attendu"
+	case msg == "invalid float", msg == "invalid floating value":
+		return "nombre attendu"
+	case msg == "invalid boolean":
+		return "booléen attendu (true ou false)"
+	case strings.HasPrefix(msg, "invalid date"), strings.HasPrefix(msg, "invalid time"):
+		return "date attendue"
+	case strings.HasPrefix(msg, "invalid value"), msg == "unparsable value", strings.HasPrefix(msg, "invalid "):
+		return "valeur invalide"
 	case !utf8.ValidString(msg):
 		return "valeur invalide"
 	}

@@ -42,8 +42,13 @@ func inputProblem(r *http.Request) (int, []*huma.ErrorDetail, error) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		// A name the client chose is never echoed when it is the fault.
+		if msg := controlProblem(name, false, false); msg != "" {
+			details = append(details, &huma.ErrorDetail{Location: "query", Message: "nom de paramètre : " + msg})
+			continue
+		}
 		for _, v := range query[name] {
-			if msg := controlProblem(name+v, false, false); msg != "" {
+			if msg := controlProblem(v, false, false); msg != "" {
 				details = append(details, &huma.ErrorDetail{Location: "query." + name, Message: msg})
 			}
 		}
@@ -65,8 +70,12 @@ func inputProblem(r *http.Request) (int, []*huma.ErrorDetail, error) {
 			return http.StatusUnprocessableEntity, []*huma.ErrorDetail{{Location: "body", Message: "formulaire illisible"}}, nil
 		}
 		for name, values := range form {
+			if msg := controlProblem(name, false, false); msg != "" {
+				details = append(details, &huma.ErrorDetail{Location: "body", Message: "nom de champ : " + msg})
+				continue
+			}
 			for _, v := range values {
-				if msg := controlProblem(name+v, true, false); msg != "" {
+				if msg := controlProblem(v, true, false); msg != "" {
 					details = append(details, &huma.ErrorDetail{Location: "body." + name, Message: msg})
 				}
 			}
@@ -79,8 +88,8 @@ func inputProblem(r *http.Request) (int, []*huma.ErrorDetail, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var body any
-	if err := dec.Decode(&body); err != nil {
-		return http.StatusUnprocessableEntity, []*huma.ErrorDetail{{Location: "body", Message: "JSON illisible"}}, nil
+	if err := dec.Decode(&body); err != nil || dec.More() {
+		return http.StatusUnprocessableEntity, []*huma.ErrorDetail{{Location: "body", Message: "JSON illisible (un seul document JSON attendu)"}}, nil
 	}
 	walk(body, "body", &details)
 	return http.StatusUnprocessableEntity, details, nil

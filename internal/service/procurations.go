@@ -529,7 +529,7 @@ func (s *Service) VerifyIdentity(ctx context.Context, who auth.Claims, ref strin
 // reasonField checks the free text an agent typed, required for a refusal.
 func reasonField(fe *errs.Fields, reason string, required bool, missing string) string {
 	reason = strings.TrimSpace(reason)
-	if msg := valid.Text(reason, 1000, required); msg != "" {
+	if msg := valid.Paragraph(reason, 1000, required); msg != "" {
 		if reason == "" {
 			msg = missing
 		}

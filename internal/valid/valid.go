@@ -33,6 +33,11 @@ func Text(s string, max int, required bool) string {
 	return ""
 }
 
+// Paragraph is Text that may hold line breaks: the reasons agents type.
+func Paragraph(s string, max int, required bool) string {
+	return Text(strings.NewReplacer("\r\n", " ", "\n", " ", "\t", " ").Replace(s), max, required)
+}
+
 // Name accepts a person's name: letters of any script, spaces, hyphens,
 // apostrophes and dots, at most 100 characters.
 func Name(s string) string {

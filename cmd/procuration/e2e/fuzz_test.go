@@ -186,10 +186,11 @@ func (s *stack) fuzzObjects() fuzzFixtures {
 	verify(refused, "refused")
 	cancelled := create(gE, luc, "69123", camille, "2001-09-15")
 	require.Equal(t, 200, s.do("POST", "/v1/procurations/"+cancelled+"/cancel", gE, nil).Status)
-	invalidatedTok := s.grantor("fz-f", marie)
-	invalidated := create(invalidatedTok, marie, "75056", sophie, "1992-06-30")
+	// One live dossier per vote: Luc, whose dossier was cancelled, asks again.
+	invalidatedTok := s.grantor("fz-f", luc)
+	invalidated := create(invalidatedTok, luc, "69123", camille, "2001-09-15")
 	verify(invalidated, "verified")
-	decide(invalidated, paris, "invalidated")
+	decide(invalidated, lyon, "invalidated")
 
 	// A campaign with its pool: two pairs matched, one match rejected.
 	const campaign = "fuzz-2027"
@@ -206,19 +207,16 @@ func (s *stack) fuzzObjects() fuzzFixtures {
 		return map[string]any{"given_names": given, "family_name": family, "birth_date": birth, "email": email,
 			"commune_code": "75056", "polling_station": "75056_0001", "rounds": []int{1, 2}, "consent": true}
 	}
+	// The sign-up's id is only in its confirmation link.
 	signUp := func(side string, p map[string]any, confirm bool) string {
 		r := s.do("POST", "/v1/campaigns/"+campaign+"/"+side, "", p)
 		require.Equal(t, 201, r.Status, r.Raw)
-		id := r.Body["id"].(string)
+		link := confirmLink.FindString(s.waitMails(p["email"].(string), 1)[0].Text)
 		if confirm {
-			role := auth.RoleRequester
-			if side == "volunteers" {
-				role = auth.RoleVolunteer
-			}
-			c := s.do("POST", "/v1/signups/"+id+"/confirm?token="+s.token(role, id, nil), "", nil)
+			c := s.followLink(link)
 			require.Equal(t, 200, c.Status, c.Raw)
 		}
-		return id
+		return linkID(link)
 	}
 	signUp("requests", person("Alice", "FUZZ", "1980-01-01", "alice.fuzz@example.fr"), true)
 	signUp("requests", person("Chloé", "FUZZ", "1981-01-01", "chloe.fuzz@example.fr"), true)
@@ -236,7 +234,12 @@ func (s *stack) fuzzObjects() fuzzFixtures {
 	require.Equal(t, "rejected", rej.Body["status"])
 	liveReq, liveVol := live["request_id"].(string), live["volunteer_id"].(string)
 	deadReq, deadVol := dead["request_id"].(string), dead["volunteer_id"].(string)
-	tok := func(role, sub string) string { return s.token(role, sub, nil) }
+	// Links of the emails: each names one purpose on one object.
+	tokR, tokV := s.link(auth.RoleRequester, liveReq, auth.PurposeMatch, liveID), s.link(auth.RoleVolunteer, liveVol, auth.PurposeMatch, liveID)
+	deadR, deadV := s.link(auth.RoleRequester, deadReq, auth.PurposeMatch, deadID), s.link(auth.RoleVolunteer, deadVol, auth.PurposeAnswerOffer, deadID)
+	offerR := s.link(auth.RoleRequester, liveReq, auth.PurposeAnswerOffer, liveID)
+	confirmU := s.link(auth.RoleRequester, unconfirmed, auth.PurposeConfirmSignup, unconfirmed)
+	confirmR := s.link(auth.RoleRequester, liveReq, auth.PurposeConfirmSignup, liveReq)
 
 	one := func(b base) fixture { return fixture{doomed: []base{b}} }
 	m := func(kv ...string) map[string]string {
@@ -256,7 +259,7 @@ func (s *stack) fuzzObjects() fuzzFixtures {
 		return base{path: path, query: query, header: map[string]string{}, body: body, tokens: tokens, doom: doom}
 	}
 	procurationBody := func(grantor, commune, proxy, birth string) map[string]any {
-		return map[string]any{"grantor": map[string]any{"nne": grantor, "commune_code": commune, "email": "zq.fuzz@example.fr", "phone": "0611223344"},
+		return map[string]any{"grantor": map[string]any{"nne": grantor, "commune_code": commune, "phone": "0611223344"},
 			"proxy":    map[string]any{"nne": proxy, "birth_date": birth},
 			"validity": map[string]any{"election_id": geo.DemoElection.ID, "rounds": []any{1, 2}}}
 	}
@@ -287,7 +290,7 @@ func (s *stack) fuzzObjects() fuzzFixtures {
 	f := map[string]fixture{
 		"health":         one(mk(nil, nil, nil, "", "")),
 		"ready":          one(mk(nil, nil, nil, "", "")),
-		"list-elections": one(mk(nil, nil, nil, "", gA, police, support, bo, tok(auth.RoleRequester, liveReq))),
+		"list-elections": one(mk(nil, nil, nil, "", gA, police, support, bo, tokR)),
 		"import-register": {
 			live: &base{path: map[string]string{}, query: map[string]string{}, header: map[string]string{}, csv: lineLive, tokens: []string{support}},
 			doomed: []base{
@@ -295,8 +298,8 @@ func (s *stack) fuzzObjects() fuzzFixtures {
 				{path: map[string]string{}, query: map[string]string{}, header: map[string]string{}, csv: lineDoomed2, tokens: []string{support}, doom: "body.sex"},
 			},
 		},
-		"lookup-voter": one(mk(nil, nil, map[string]any{"family_name": "DUPONT", "given_names": "Marie", "birth_date": "1985-04-12",
-			"commune_code": "75056"}, "", gA, tok(auth.RoleRequester, liveReq), tok(auth.RoleVolunteer, liveVol))),
+		"lookup-voter": one(mk(nil, nil, map[string]any{"family_name": "DUPONT", "given_names": "Marie Claire", "birth_date": "1985-04-12",
+			"commune_code": "75056"}, "", gA, tokR, tokV)),
 		"create-procuration": {
 			live: ptr(withKey(mk(nil, nil, procurationBody(camille, "69123", luc, "1968-01-21"), "", liveGrantor), "fz-live-1")),
 			doomed: []base{
@@ -349,32 +352,31 @@ func (s *stack) fuzzObjects() fuzzFixtures {
 				mk(m("campaign", campaign), nil, signupBody(true, "2015-01-01"), "body.birth_date", "")},
 		},
 		"confirm-signup": {
-			live: ptr(mk(m("id", unconfirmed), m("token", tok(auth.RoleRequester, unconfirmed)), nil, "", "")),
+			live: ptr(mk(m("id", unconfirmed), nil, map[string]any{"token": confirmU}, "", "")),
 			// Confirming again changes nothing.
-			doomed: []base{mk(m("id", liveReq), m("token", tok(auth.RoleRequester, liveReq)), nil, "", "")},
+			doomed: []base{mk(m("id", liveReq), nil, map[string]any{"token": confirmR}, "", "")},
 		},
-		"get-match": one(mk(m("id", liveID), nil, nil, "", bo, support, tok(auth.RoleRequester, liveReq), tok(auth.RoleVolunteer, liveVol))),
+		"get-match": one(mk(m("id", liveID), nil, nil, "", bo, support, tokR, tokV)),
 		"approve-match": {
 			live:   ptr(mk(m("id", liveID), nil, map[string]any{"outcome": "approved"}, "", bo, support)),
 			doomed: []base{mk(m("id", deadID), nil, map[string]any{"outcome": "approved"}, "", bo, support)},
 		},
 		"answer-match": {
-			live:   ptr(mk(m("id", liveID), nil, map[string]any{"outcome": "accepted"}, "", tok(auth.RoleRequester, liveReq), tok(auth.RoleVolunteer, liveVol))),
-			doomed: []base{mk(m("id", deadID), nil, map[string]any{"outcome": "accepted"}, "", tok(auth.RoleRequester, deadReq), tok(auth.RoleVolunteer, deadVol))},
+			live:   ptr(mk(m("id", liveID), nil, map[string]any{"outcome": "accepted"}, "", tokR, tokV)),
+			doomed: []base{mk(m("id", deadID), nil, map[string]any{"outcome": "accepted"}, "", deadR, deadV)},
 		},
 		"answer-match-link": {
-			live:   ptr(mk(m("id", liveID), m("token", tok(auth.RoleRequester, liveReq), "outcome", "accepted"), nil, "", "")),
-			doomed: []base{mk(m("id", deadID), m("token", tok(auth.RoleVolunteer, deadVol), "outcome", "accepted"), nil, "", "")},
+			live:   ptr(mk(m("id", liveID), nil, map[string]any{"token": offerR, "outcome": "accepted"}, "", "")),
+			doomed: []base{mk(m("id", deadID), nil, map[string]any{"token": deadV, "outcome": "accepted"}, "", "")},
 		},
 		"link-procuration": {
-			live:   ptr(mk(m("id", liveID), nil, map[string]any{"reference": awaitingPolice}, "", tok(auth.RoleRequester, liveReq))),
-			doomed: []base{mk(m("id", deadID), nil, map[string]any{"reference": awaitingPolice}, "", tok(auth.RoleRequester, deadReq))},
+			live:   ptr(mk(m("id", liveID), nil, map[string]any{"reference": awaitingPolice}, "", tokR)),
+			doomed: []base{mk(m("id", deadID), nil, map[string]any{"reference": awaitingPolice}, "", deadR)},
 		},
 	}
 	expired, err := s.issuer.Mint(auth.RoleSupport, "support-1", nil, -time.Hour)
 	require.NoError(t, err)
-	return fuzzFixtures{fixtures: f, expired: expired, allTokens: []string{"", gA, police, paris, support, bo,
-		tok(auth.RoleRequester, liveReq), tok(auth.RoleVolunteer, liveVol)}}
+	return fuzzFixtures{fixtures: f, expired: expired, allTokens: []string{"", gA, police, paris, support, bo, tokR, tokV}}
 }
 
 func ptr(b base) *base { return &b }
