@@ -8,6 +8,10 @@ TEMPORAL_CLI := $(or $(shell command -v temporal 2>/dev/null),$(CURDIR)/bin/temp
 
 REDOCLY_VERSION := 2.77.0
 REDOCLY := $(CURDIR)/.data/tools/node_modules/.bin/redocly
+AXE_VERSION := 4.14.1
+AXE_CORE := $(CURDIR)/.data/tools/node_modules/axe-core/axe.min.js
+# The portals' tests drive a headless Chromium; one on PATH is used as is.
+CHROMIUM := $(or $(shell command -v chromium chromium-browser 2>/dev/null | head -1),/usr/bin/chromium)
 
 .PHONY: run test vet unit build bench clean-data lint-openapi
 .DEFAULT_GOAL := build
@@ -27,8 +31,23 @@ vet:
 
 # Integration tests start their own Temporal dev server, PostgreSQL cluster
 # and SMTP server on free ports; under `make test` a missing one fails them.
-test: vet lint-openapi $(TEMPORAL_CLI)
-	TEMPORAL_CLI=$(TEMPORAL_CLI) PROCURATION_INTEGRATION=required $(GO) test -count=1 -timeout 20m ./...
+test: vet lint-openapi $(TEMPORAL_CLI) $(AXE_CORE) $(CHROMIUM)
+	TEMPORAL_CLI=$(TEMPORAL_CLI) CHROMIUM=$(CHROMIUM) AXE_CORE=$(AXE_CORE) PROCURATION_INTEGRATION=required \
+		$(GO) test -count=1 -timeout 20m ./...
+	@echo "==> screenshots of the pages the tests visited: .data/screenshots/"
+
+$(AXE_CORE):
+	@echo "==> installing axe-core $(AXE_VERSION) from npm into .data/tools (first time only)"
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js (apt-get install nodejs npm)" >&2; exit 1; }
+	mkdir -p .data/tools && npm install --silent --no-audit --no-fund --prefix .data/tools axe-core@$(AXE_VERSION)
+
+# Chromium comes from the distribution (Debian or Ubuntu), with sudo when
+# not root.
+$(CHROMIUM):
+	@echo "==> installing Chromium with apt-get (first time only)"
+	@command -v apt-get >/dev/null || { echo "no Chromium: install it, or set CHROMIUM=/path/to/chromium" >&2; exit 1; }
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y --no-install-recommends chromium || \
+		{ $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update && $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y --no-install-recommends chromium; }
 
 $(REDOCLY):
 	@echo "==> installing @redocly/cli $(REDOCLY_VERSION) from npm into .data/tools (first time only)"

@@ -190,25 +190,36 @@ func translateValidation() {
 
 // guard answers what the router and the standard library would answer in
 // text/plain (unknown path, wrong method, bad path escape, a panic, a body
-// without the JSON content type) as problem+json, in French.
-func guard(log *zap.Logger, next http.Handler) http.Handler {
+// without the JSON content type) as problem+json, in French; to a browser
+// asking for a portal's page, as a page (pages may be nil).
+func guard(log *zap.Logger, next http.Handler, pages func(http.ResponseWriter, *http.Request, int, string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		write := writeModel
+		if pages != nil && !strings.HasPrefix(r.URL.Path, "/v1/") && strings.Contains(r.Header.Get("Accept"), "text/html") {
+			write = func(w http.ResponseWriter, m *huma.ErrorModel) {
+				detail := m.Detail
+				for _, d := range m.Errors {
+					detail += " " + strings.TrimPrefix(d.Location, "body.") + " : " + d.Message + "."
+				}
+				pages(w, r, m.Status, detail)
+			}
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				log.Error("panic in handler", zap.String("path", r.URL.Path), zap.Any("panic", v))
-				writeProblem(w, http.StatusInternalServerError, "Erreur interne.")
+				write(w, problemModel(http.StatusInternalServerError, "Erreur interne."))
 			}
 		}()
 		if strings.HasPrefix(r.URL.Path, "/v1/") && r.ContentLength != 0 && r.Method != http.MethodGet {
 			if msg := contentTypeProblem(r); msg != "" {
-				writeProblem(w, http.StatusUnsupportedMediaType, msg)
+				write(w, problemModel(http.StatusUnsupportedMediaType, msg))
 				return
 			}
 		}
-		if status, details, err := inputProblem(r); writeInputProblem(w, status, details, err) {
+		if status, details, err := inputProblem(r); writeInputProblem(w, write, status, details, err) {
 			return
 		}
-		next.ServeHTTP(&plainGuard{ResponseWriter: w, method: r.Method}, r)
+		next.ServeHTTP(&plainGuard{ResponseWriter: w, write: write}, r)
 	})
 }
 
@@ -239,7 +250,7 @@ func contentTypeProblem(r *http.Request) string {
 // 405, 400 on a bad escape) with problem+json.
 type plainGuard struct {
 	http.ResponseWriter
-	method  string
+	write   func(http.ResponseWriter, *huma.ErrorModel)
 	wrapped bool
 	skip    bool
 }
@@ -253,7 +264,7 @@ func (g *plainGuard) WriteHeader(status int) {
 			msg = http.StatusText(status)
 		}
 		g.Header().Del("X-Content-Type-Options")
-		writeProblem(g.ResponseWriter, status, msg)
+		g.write(g.ResponseWriter, problemModel(status, msg))
 		return
 	}
 	g.wrapped = true
@@ -279,8 +290,8 @@ func (g *plainGuard) Flush() {
 // Unwrap lets http.ResponseController reach the connection.
 func (g *plainGuard) Unwrap() http.ResponseWriter { return g.ResponseWriter }
 
-func writeProblem(w http.ResponseWriter, status int, detail string) {
-	writeModel(w, &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: detail})
+func problemModel(status int, detail string) *huma.ErrorModel {
+	return &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: detail}
 }
 
 func writeModel(w http.ResponseWriter, m *huma.ErrorModel) {

@@ -147,14 +147,14 @@ func controlProblem(s string, lineBreaks, escaped bool) string {
 }
 
 // writeInputProblem answers what inputProblem found.
-func writeInputProblem(w http.ResponseWriter, status int, details []*huma.ErrorDetail, err error) bool {
+func writeInputProblem(w http.ResponseWriter, write func(http.ResponseWriter, *huma.ErrorModel), status int, details []*huma.ErrorDetail, err error) bool {
 	switch {
 	case err != nil && !errors.Is(err, io.EOF):
-		writeProblem(w, http.StatusBadRequest, "Le corps de la requête n'a pas pu être lu.")
+		write(w, problemModel(http.StatusBadRequest, "Le corps de la requête n'a pas pu être lu."))
 	case status == http.StatusRequestEntityTooLarge:
-		writeProblem(w, status, "Le corps de la requête est trop volumineux.")
+		write(w, problemModel(status, "Le corps de la requête est trop volumineux."))
 	case len(details) > 0:
-		writeModel(w, &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: errs.InvalidMessage, Errors: details})
+		write(w, &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: errs.InvalidMessage, Errors: details})
 	default:
 		return false
 	}

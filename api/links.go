@@ -68,11 +68,7 @@ func (h *handlers) done(w http.ResponseWriter, err error, ok linkView) {
 	status, text := http.StatusInternalServerError, "Une erreur est survenue ; réessayez plus tard."
 	if known {
 		text = e.Message
-		status = map[errs.Kind]int{errs.KindInvalid: 422, errs.KindUnauthenticated: 401, errs.KindForbidden: 403, errs.KindNotFound: 404,
-			errs.KindConflict: 409, errs.KindTooMany: 429, errs.KindUnavailable: 503}[e.Kind]
-		if status == 0 {
-			status = http.StatusInternalServerError
-		}
+		status = e.HTTPStatus()
 	}
 	render(w, status, linkView{Title: "Action impossible", Text: text})
 }

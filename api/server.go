@@ -23,9 +23,13 @@ import (
 type Deps struct {
 	Service  *service.Service
 	Verifier *auth.Verifier
-	// Issuer serves its discovery documents when the API is an issuer.
-	Issuer *auth.Issuer
-	Log    *zap.Logger
+	// Mounts serve more routes on the same router: the issuer's discovery
+	// documents, the development identity providers.
+	Mounts []Mount
+	// Pages are the HTML portals; the router's own failures on their paths
+	// answer as pages to browsers.
+	Pages Pages
+	Log   *zap.Logger
 	// PublicURL is the API's external URL, the server of the OpenAPI document.
 	PublicURL string
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
@@ -33,6 +37,15 @@ type Deps struct {
 	TrustedProxies []*net.IPNet
 	// DocsAssets is a folder holding the docs renderer; empty, /docs loads it from a CDN.
 	DocsAssets string
+}
+
+// Mount is a set of routes served beside the API.
+type Mount interface{ Register(mux *http.ServeMux) }
+
+// Pages are the web portals.
+type Pages interface {
+	Mount
+	Problem(w http.ResponseWriter, r *http.Request, status int, detail string)
 }
 
 const bearer = "bearer"
@@ -85,11 +98,16 @@ func New(d Deps) (http.Handler, huma.API) {
 	h.registerProcurations(api)
 	h.registerCampaigns(api)
 	h.registerMatches(api)
-	if d.Issuer != nil {
-		d.Issuer.Register(mux)
+	for _, m := range d.Mounts {
+		m.Register(mux)
 	}
 	h.registerLinkPages(mux)
-	return guard(d.Log, mux), api
+	var pages func(http.ResponseWriter, *http.Request, int, string)
+	if d.Pages != nil {
+		d.Pages.Register(mux)
+		pages = d.Pages.Problem
+	}
+	return guard(d.Log, mux, pages), api
 }
 
 type handlers struct {

@@ -111,7 +111,7 @@ func looksFrench(s string) bool {
 }
 
 func TestAPanicAnswersProblemJSON(t *testing.T) {
-	h := guard(zap.NewNop(), http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
+	h := guard(zap.NewNop(), http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }), nil)
 	a := call(t, h, "GET", "/v1/elections", "", "")
 	if a.status != 500 || a.contentType != "application/problem+json" || a.body["detail"] != "Erreur interne." {
 		t.Fatalf("%d %s %s", a.status, a.contentType, a.raw)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/procurations/procuration/cmd/procuration/app"
 	"github.com/procurations/procuration/internal/config"
 	"github.com/procurations/procuration/internal/db"
 	"github.com/procurations/procuration/internal/geo"
@@ -110,8 +111,12 @@ func seedCmd() *cobra.Command {
 			if len(res.Rejected) > 0 {
 				return fmt.Errorf("synthetic register: %d lines rejected, first: line %d %s", len(res.Rejected), res.Rejected[0].Line, res.Rejected[0].Reason)
 			}
-			imported := res.Imported
-			fmt.Printf("demo data: %d communes, election %s, %d voters in the register\n", len(communes), geo.DemoElection.ID, imported)
+			granted, err := app.SeedDemoRights(ctx, a.Store)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("demo data: %d communes, election %s, %d voters in the register, %d agents' rights\n", len(communes), geo.DemoElection.ID,
+				res.Imported, granted)
 			return nil
 		},
 	}

@@ -87,6 +87,10 @@ curl -fsS "http://127.0.0.1:$API_PORT/healthz" >/dev/null || { echo "the API is 
 cat <<INFO
 
   Procurations is up.
+    Portals          http://127.0.0.1:$API_PORT/          grantor (FranceConnect, FranceConnect+)
+                     http://127.0.0.1:$API_PORT/police    police and gendarmerie (ProConnect)
+                     http://127.0.0.1:$API_PORT/mairie    town hall (ProConnect)
+                     http://127.0.0.1:$API_PORT/support/droits   agents' rights (support)
     API              http://127.0.0.1:$API_PORT
     API docs         http://127.0.0.1:$API_PORT/docs   (OpenAPI: /openapi.json)
     Health           http://127.0.0.1:$API_PORT/healthz
@@ -95,6 +99,9 @@ cat <<INFO
     Temporal         127.0.0.1:$TEMPORAL_PORT   PostgreSQL  $DATABASE_URL
     Logs             .data/logs/
 
+  Sign-in: the development FranceConnect, FranceConnect+ and ProConnect
+  list the demo people (Marie DUPONT, Luc PETIT, Paul LEMAIRE OPJ, Inès
+  GARNIER at Paris town hall, Sarah ROUX support...).
   Tokens: bin/procuration token --role police --sub opj-1 ...   (see README)
   Ctrl-C stops everything; the data stays in .data/.
 

@@ -4,7 +4,6 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,6 +48,14 @@ type Claims struct {
 	// pivot (FranceConnect).
 	BirthPlace   string `json:"birthplace,omitempty"`
 	BirthCountry string `json:"birthcountry,omitempty"`
+	// What ProConnect says of an agent's organisation; usual_name is their
+	// family name there.
+	UsualName         string `json:"usual_name,omitempty"`
+	Siret             string `json:"siret,omitempty"`
+	OrganizationLabel string `json:"organization_label,omitempty"`
+	// Admin marks a town hall agent who may invite the commune's agents;
+	// it comes from the agent's rights, never from a token.
+	Admin bool `json:"-"`
 	// Campaign is the campaign a link token was issued for.
 	Campaign string `json:"campaign,omitempty"`
 	// Purpose and Object bind a link token to one action on one object.
@@ -245,12 +252,4 @@ func ParseClaim(kv string) (string, any, error) {
 		return key, strings.Split(value, ","), nil
 	}
 	return key, value, nil
-}
-
-// marshalClaims merges extra claims over the standard ones.
-func marshalClaims(base map[string]any, extra map[string]any) ([]byte, error) {
-	for k, v := range extra {
-		base[k] = v
-	}
-	return json.Marshal(base)
 }

@@ -120,7 +120,15 @@ func (i *Issuer) Mint(role, sub string, extra map[string]any, ttl time.Duration)
 	if role != "" && role != RoleGrantor {
 		base["role"] = role
 	}
-	payload, err := marshalClaims(base, extra)
+	for k, v := range extra {
+		base[k] = v
+	}
+	return i.signJSON(base)
+}
+
+// signJSON signs claims with the current key.
+func (i *Issuer) signJSON(claims map[string]any) (string, error) {
+	payload, err := json.Marshal(claims)
 	if err != nil {
 		return "", err
 	}
@@ -134,6 +142,15 @@ func (i *Issuer) Mint(role, sub string, extra map[string]any, ttl time.Duration)
 		return "", err
 	}
 	return sig.CompactSerialize()
+}
+
+// publicKeys is the key set that verifies the issuer's tokens.
+func (i *Issuer) publicKeys() jose.JSONWebKeySet {
+	set := jose.JSONWebKeySet{}
+	for _, k := range i.keys {
+		set.Keys = append(set.Keys, jose.JSONWebKey{Key: &k.key.PublicKey, KeyID: k.id, Algorithm: "RS256", Use: "sig"})
+	}
+	return set
 }
 
 // MintLink signs the token of an email's link: a requester's or a
@@ -156,15 +173,18 @@ func (i *Issuer) Register(mux *http.ServeMux) {
 		})
 	})
 	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
-		set := jose.JSONWebKeySet{}
-		for _, k := range i.keys {
-			set.Keys = append(set.Keys, jose.JSONWebKey{Key: &k.key.PublicKey, KeyID: k.id, Algorithm: "RS256", Use: "sig"})
-		}
-		writeJSON(w, set)
+		writeJSON(w, i.publicKeys())
 	})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// LoadRSAKey reads a PKCS#8 RSA key, creating it when create is set; it
+// returns the key and its id (a digest of the public key).
+func LoadRSAKey(path string, create bool) (*rsa.PrivateKey, string, error) {
+	k, err := loadKey(path, create)
+	return k.key, k.id, err
 }

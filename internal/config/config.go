@@ -53,6 +53,8 @@ type Config struct {
 	SignupsPerEmail   int
 	FingerprintKey    string
 	DocsAssets        string
+	// Portals are the web portals' sign-in and sessions.
+	Portals Portals
 	// TrustedProxies are the reverse proxies allowed to name the client.
 	TrustedProxies []*net.IPNet
 	trustedProxies string
@@ -72,6 +74,23 @@ type Config struct {
 	review           string
 
 	s settings
+}
+
+// Portals: the identity providers the web portals sign people in with.
+// A provider whose issuer is empty is off (its portal says so), except
+// with the development issuer, which then plays it.
+type Portals struct {
+	FranceConnect, FranceConnectPlus, ProConnect OIDCClient
+	// EncryptionKeys are PEM files of the RSA keys FranceConnect+ encrypts
+	// to, the first current; development creates the first.
+	EncryptionKeys string
+	// SessionIdle and SessionMax end a portal session.
+	SessionIdle, SessionMax time.Duration
+}
+
+// OIDCClient is this service's registration with an identity provider.
+type OIDCClient struct {
+	Issuer, ClientID, ClientSecret string
 }
 
 // Temporal is the cluster to talk to.
@@ -134,6 +153,8 @@ func (c *Config) registerLinks() {
 		"the API's external URL: links in emails, the API's own issuer", RoleLinks, func(v string) error { _, err := absoluteURL(v); return err })
 	s.str(&c.IssuerKey, "issuer-key", "ISSUER_KEY", ".data/issuer.pem", "a PEM file", "signing key of the links in emails", RoleLinks, nonEmpty)
 	s.duration(&c.MatchDossierCheck, "match-dossier-check", "MATCH_DOSSIER_CHECK", 6*time.Hour, "how often a match reads its linked dossier", RoleLinks)
+	s.str(&c.review, "town-hall-review", "TOWN_HALL_REVIEW", "manual", "manual or automatic", "town hall step: an agent (2021) or the register's checks (2022)",
+		RoleLinks, oneOf("manual", "automatic"))
 }
 
 func (c *Config) registerAPI() {
@@ -149,6 +170,24 @@ func (c *Config) registerAPI() {
 		"HMAC key of the fingerprints kept of ID document numbers", RoleAPI, nil)
 	s.str(&c.trustedProxies, "trusted-proxies", "TRUSTED_PROXIES", "", "a comma-separated list of CIDR blocks",
 		"reverse proxies whose X-Forwarded-For names the client (rate limits); empty: none", RoleAPI, cidrs)
+	for _, p := range []struct {
+		client      *OIDCClient
+		flag, env   string
+		name, users string
+	}{
+		{&c.Portals.FranceConnect, "franceconnect", "FRANCECONNECT", "FranceConnect", "grantors"},
+		{&c.Portals.FranceConnectPlus, "franceconnect-plus", "FRANCECONNECT_PLUS", "FranceConnect+", "grantors with France Identité"},
+		{&c.Portals.ProConnect, "proconnect", "PROCONNECT", "ProConnect", "police officers, town halls and support"},
+	} {
+		s.str(&p.client.Issuer, p.flag+"-issuer", p.env+"_ISSUER", "", "an issuer URL", p.name+" issuer, signing in "+p.users+"; empty: off (with DEV_ISSUER, the development one)",
+			RoleAPI, optionalURL)
+		s.str(&p.client.ClientID, p.flag+"-client-id", p.env+"_CLIENT_ID", "", "a client id", "this service's client id at "+p.name, RoleAPI, nil)
+		s.str(&p.client.ClientSecret, p.flag+"-client-secret", p.env+"_CLIENT_SECRET", "", "a secret", "this service's client secret at "+p.name, RoleAPI, nil)
+	}
+	s.str(&c.Portals.EncryptionKeys, "portal-encryption-keys", "PORTAL_ENCRYPTION_KEYS", ".data/portal-encryption.pem", "comma-separated PEM files",
+		"RSA keys FranceConnect+ encrypts to, the first current (development creates it)", RoleAPI, nonEmpty)
+	s.duration(&c.Portals.SessionIdle, "session-idle", "SESSION_IDLE", 30*time.Minute, "a portal session ends after this long unused", RoleAPI)
+	s.duration(&c.Portals.SessionMax, "session-max", "SESSION_MAX", 12*time.Hour, "and after this long in any case", RoleAPI)
 	s.str(&c.DocsAssets, "docs-assets", "DOCS_ASSETS", "", "a folder", "the /docs renderer, for closed networks; empty: a CDN", RoleAPI, nil)
 }
 
@@ -164,8 +203,6 @@ func (c *Config) registerWorker() {
 	s.str(&c.MailDomain, "mail-domain", "MAIL_DOMAIN", "procuration.example", "a domain", "domain of Message-IDs", RoleWorker, nonEmpty)
 	s.str(&c.TownHallFallback, "town-hall-email", "TOWN_HALL_EMAIL", "elections-{code}@mairies.example", "an address with {code}",
 		"electoral service address of a commune with none registered; {code} is the INSEE code", RoleWorker, nonEmpty)
-	s.str(&c.review, "town-hall-review", "TOWN_HALL_REVIEW", "manual", "manual or automatic", "town hall step: an agent (2021) or the register's checks (2022)",
-		RoleWorker, oneOf("manual", "automatic"))
 	p := dossier.DefaultPolicy()
 	s.duration(&c.Policy.PoliceFirstReminder, "reminder-police-first", "REMINDER_POLICE_FIRST", p.PoliceFirstReminder, "first reminder to visit the police", RoleWorker)
 	s.duration(&c.Policy.PoliceReminderEvery, "reminder-police-every", "REMINDER_POLICE_EVERY", p.PoliceReminderEvery, "then every", RoleWorker)
@@ -203,6 +240,14 @@ func (c *Config) Finish() error {
 	}
 	if c.Production() && c.SMTP.Host != "" && c.SMTP.TLS == "none" && !loopback(c.SMTP.Host) {
 		problems = append(problems, "SMTP_TLS=none: emails would cross the network in clear; starttls or tls expected in production")
+	}
+	for _, p := range []struct {
+		env    string
+		client OIDCClient
+	}{{"FRANCECONNECT", c.Portals.FranceConnect}, {"FRANCECONNECT_PLUS", c.Portals.FranceConnectPlus}, {"PROCONNECT", c.Portals.ProConnect}} {
+		if p.client.Issuer != "" && (p.client.ClientID == "" || p.client.ClientSecret == "") {
+			problems = append(problems, p.env+"_ISSUER is set: "+p.env+"_CLIENT_ID and "+p.env+"_CLIENT_SECRET are required with it")
+		}
 	}
 	if (c.Temporal.ClientCert == "") != (c.Temporal.ClientKey == "") {
 		problems = append(problems, "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together")
@@ -257,6 +302,14 @@ func cidrs(s string) error {
 		}
 	}
 	return nil
+}
+
+func optionalURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	_, err := absoluteURL(s)
+	return err
 }
 
 func nonEmpty(s string) error {

@@ -119,3 +119,25 @@ func (f Fields) Err() error {
 func InvalidField(location, message string) *Error {
 	return &Error{Kind: KindInvalid, Message: InvalidMessage, Fields: []Field{{Location: location, Message: message}}}
 }
+
+// HTTPStatus is the status both HTTP transports (the API, the pages)
+// answer for the failure.
+func (e *Error) HTTPStatus() int {
+	switch e.Kind {
+	case KindInvalid:
+		return 422
+	case KindUnauthenticated:
+		return 401
+	case KindForbidden:
+		return 403
+	case KindNotFound:
+		return 404
+	case KindConflict:
+		return 409
+	case KindTooMany:
+		return 429
+	case KindUnavailable:
+		return 503
+	}
+	return 500
+}

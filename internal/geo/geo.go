@@ -138,3 +138,32 @@ var DemoElection = store.Election{
 		{Number: 2, Date: "2027-04-25"},
 	},
 }
+
+// DemoAgent is a person of the demo's agents' identity provider, with the
+// right the demo data grants them (none for the last: support grants it).
+type DemoAgent struct {
+	GivenName, UsualName, Email, Organization, Siret string
+	Role, Unit, Rank                                 string
+	Communes                                         []string
+	Admin                                            bool
+}
+
+// DemoAgents are the officer, the town hall agents and the support agent of
+// the README's walk-through.
+var DemoAgents = []DemoAgent{
+	{GivenName: "Paul", UsualName: "LEMAIRE", Email: "paul.lemaire@interieur.gouv.fr", Organization: "Préfecture de police",
+		Siret: "11000201100044", Role: "police", Unit: "Commissariat central du 11e arrondissement de Paris", Rank: "Brigadier-chef, OPJ"},
+	{GivenName: "Inès", UsualName: "GARNIER", Email: "ines.garnier@paris.fr", Organization: "Ville de Paris", Siret: "21750001600019",
+		Role: "town_hall", Communes: []string{"75056"}, Admin: true},
+	{GivenName: "Karim", UsualName: "BOYER", Email: "karim.boyer@mairie-lyon.fr", Organization: "Ville de Lyon", Siret: "21690123100011",
+		Role: "town_hall", Communes: []string{"69123"}},
+	{GivenName: "Sarah", UsualName: "ROUX", Email: "sarah.roux@procuration.example", Organization: "Équipe Procurations",
+		Siret: "13002526500013", Role: "support"},
+	{GivenName: "Nadia", UsualName: "LEFEBVRE", Email: "nadia.lefebvre@paris.fr", Organization: "Ville de Paris", Siret: "21750001600019"},
+}
+
+// DemoEmail is the address a demo voter signs in with.
+func DemoEmail(v store.Voter) string {
+	given, _, _ := strings.Cut(v.GivenNames, " ")
+	return strings.ToLower(given+"."+v.FamilyName) + "@example.fr"
+}

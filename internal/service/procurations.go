@@ -32,13 +32,18 @@ import (
 // ProcurationRequest is what a grantor fills in. Their names, sex and
 // birth date come from their identity, not from here.
 type ProcurationRequest struct {
-	GrantorNNE     string   `json:"grantor_nne"`
-	CommuneCode    string   `json:"commune_code"`
-	Email          string   `json:"email,omitempty"`
-	Phone          string   `json:"phone,omitempty"`
-	ProxyNNE       string   `json:"proxy_nne"`
-	ProxyBirthDate string   `json:"proxy_birth_date"`
-	Validity       Validity `json:"validity"`
+	GrantorNNE     string `json:"grantor_nne"`
+	CommuneCode    string `json:"commune_code"`
+	Email          string `json:"email,omitempty"`
+	Phone          string `json:"phone,omitempty"`
+	ProxyNNE       string `json:"proxy_nne"`
+	ProxyBirthDate string `json:"proxy_birth_date"`
+	// The holder may be named instead of numbered: their names and the
+	// commune where they vote find their number in the register.
+	ProxyFamilyName string   `json:"proxy_family_name,omitempty"`
+	ProxyGivenNames string   `json:"proxy_given_names,omitempty"`
+	ProxyCommune    string   `json:"proxy_commune,omitempty"`
+	Validity        Validity `json:"validity"`
 }
 
 // Validity is one election (some of its rounds) or a period.
@@ -74,7 +79,17 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 	if !store.ValidNNE(req.GrantorNNE) {
 		fe.Add("grantor.nne", "numéro national d'électeur : 8 ou 9 chiffres attendus")
 	}
-	if !store.ValidNNE(req.ProxyNNE) {
+	named := req.ProxyNNE == "" && req.ProxyFamilyName != ""
+	if named {
+		nne, err := s.proxyByName(ctx, who, req, &fe)
+		if err != nil {
+			return store.Procuration{}, err
+		}
+		req.ProxyNNE = nne
+	}
+	if named && req.ProxyNNE == "" {
+		// The name lookup said what was wrong.
+	} else if !store.ValidNNE(req.ProxyNNE) {
 		fe.Add("proxy.nne", "numéro national d'électeur : 8 ou 9 chiffres attendus")
 	} else if req.ProxyNNE == req.GrantorNNE {
 		fe.Add("proxy.nne", "le mandataire doit être un autre électeur que le mandant")
@@ -145,6 +160,7 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 	record := store.Procuration{
 		Status: dossier.AwaitingPolice, GrantorSub: who.Identity(), GrantorNNE: req.GrantorNNE,
 		GrantorGivenNames: who.GivenName, GrantorFamilyName: who.FamilyName, GrantorBirthDate: grantorBirth, GrantorSex: who.Gender,
+		GrantorBirthPlace: who.BirthPlace, GrantorBirthCountry: who.BirthCountry,
 		GrantorCommuneCode: commune.Code, GrantorEmail: email, GrantorPhone: req.Phone, DigitalIdentity: who.DigitalIdentity(),
 		ProxyNNE: proxy.NNE, ProxyGivenNames: proxy.GivenNames, ProxyFamilyName: proxy.FamilyName, ProxyBirthDate: proxy.BirthDate,
 		ElectionID: sc.electionID, Rounds: sc.rounds, ValidFrom: sc.from, ValidUntil: sc.until, CreatedAt: s.Now().UTC(),
@@ -191,6 +207,28 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 		return store.Procuration{}, s.infra(err)
 	}
 	return s.read(ctx, ref)
+}
+
+// proxyByName finds the holder's voter number from their identity, as
+// "find my voter number" does, with its limits and its audit.
+func (s *Service) proxyByName(ctx context.Context, who auth.Claims, req ProcurationRequest, fe *errs.Fields) (string, error) {
+	v, err := s.LookupVoter(ctx, who, Lookup{FamilyName: req.ProxyFamilyName, GivenNames: req.ProxyGivenNames, BirthDate: req.ProxyBirthDate,
+		CommuneCode: req.ProxyCommune}, "")
+	if e, ok := errs.As(err); ok && e.Kind == errs.KindInvalid {
+		for _, f := range e.Fields {
+			name := map[string]string{"family_name": "proxy.family_name", "given_names": "proxy.given_names", "birth_date": "proxy.birth_date",
+				"commune_code": "proxy.commune_code"}[f.Location]
+			if !fe.Has(name) {
+				fe.Add(name, f.Message)
+			}
+		}
+		return "", nil
+	}
+	if e, ok := errs.As(err); ok && e.Kind == errs.KindNotFound {
+		fe.Add("proxy", "aucun électeur ne correspond exactement à ces nom, prénoms et date de naissance dans cette commune")
+		return "", nil
+	}
+	return v.NNE, err
 }
 
 // requestsPerGrantor bounds the dossiers one person may file: each sends
@@ -283,19 +321,6 @@ func (s *Service) certainlyNotStarted(ctx context.Context, workflowID string) bo
 	return errors.As(err, &notFound)
 }
 
-func (s *Service) commune(ctx context.Context, code, field string, fe *errs.Fields) (store.Commune, error) {
-	if msg := valid.Text(code, 5, true); msg != "" {
-		fe.Add(field, "code INSEE de commune attendu")
-		return store.Commune{}, nil
-	}
-	c, err := s.Store.Commune(ctx, code)
-	if errors.Is(err, store.ErrNotFound) {
-		fe.Add(field, "commune inconnue")
-		return c, nil
-	}
-	return c, s.infra(err)
-}
-
 // validity checks the scope: an election's rounds not yet past, or a period
 // starting today or later and lasting at most a year (R74-R75).
 func (s *Service) validity(ctx context.Context, v Validity, today time.Time, fe *errs.Fields) (scope, error) {
@@ -320,7 +345,7 @@ func (s *Service) validity(ctx context.Context, v Validity, today time.Time, fe 
 			return sc, s.infra(err)
 		}
 		if len(v.Rounds) == 0 || len(v.Rounds) > 2 || (len(v.Rounds) == 2 && v.Rounds[0] == v.Rounds[1]) {
-			fe.Add("validity.rounds", "tours attendus : [1], [2] ou [1,2]")
+			fe.Add("validity.rounds", "cochez le 1er tour, le 2d tour ou les deux")
 			return sc, nil
 		}
 		rounds := slices.Clone(v.Rounds)
@@ -650,3 +675,112 @@ func (s *Service) CommuneProcurations(ctx context.Context, who auth.Claims, code
 }
 
 func actor(c auth.Claims) dossier.Actor { return dossier.Actor{Sub: c.Identity(), Role: c.Role} }
+
+// MyProcurations lists the signed-in grantor's dossiers, newest first.
+func (s *Service) MyProcurations(ctx context.Context, who auth.Claims) ([]store.Procuration, error) {
+	if err := requireRole(who, auth.RoleGrantor); err != nil {
+		return nil, err
+	}
+	items, err := s.Store.ProcurationsOf(ctx, who.Identity())
+	return items, s.infra(err)
+}
+
+// Examination is a dossier with what an agent checks: both people as the
+// register has them (nil when absent) and the holder's procurations.
+type Examination struct {
+	Dossier store.Procuration
+	Grantor *store.Voter
+	Proxy   *store.Voter
+	// HolderSlots is how many procurations the holder holds now (L73: at
+	// most 1 established in France), this one included if it holds a slot.
+	HolderSlots int
+}
+
+// ExamineProcuration reads a dossier for the police or its town hall, with
+// the register's entries beside what the identity provider asserted.
+func (s *Service) ExamineProcuration(ctx context.Context, who auth.Claims, ref string) (Examination, error) {
+	p, err := s.Procuration(ctx, who, ref)
+	if err != nil {
+		return Examination{}, err
+	}
+	x := Examination{Dossier: p}
+	for nne, into := range map[string]**store.Voter{p.GrantorNNE: &x.Grantor, p.ProxyNNE: &x.Proxy} {
+		v, err := s.Store.Voter(ctx, nne)
+		if err == nil {
+			*into = &v
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return x, s.infra(err)
+		}
+	}
+	x.HolderSlots, err = s.Store.ActiveSlots(ctx, p.ProxyNNE)
+	return x, s.infra(err)
+}
+
+// Queue is what waits for a town hall: a page of a commune's dossiers and
+// the counts by status.
+type Queue struct {
+	Commune store.Commune
+	Counts  map[dossier.Status]int
+	Items   []store.Procuration
+	Next    string
+}
+
+// TownHallQueue is a commune's queue, oldest first (its town hall, support).
+func (s *Service) TownHallQueue(ctx context.Context, who auth.Claims, commune string, status dossier.Status, cursor string) (Queue, error) {
+	items, next, err := s.CommuneProcurations(ctx, who, commune, status, cursor, 50)
+	if err != nil {
+		return Queue{}, err
+	}
+	q := Queue{Items: items, Next: next}
+	if q.Commune, err = s.Store.Commune(ctx, commune); err != nil {
+		return q, s.notFoundOr(err, errs.NotFound("Commune inconnue."))
+	}
+	q.Counts, err = s.Store.CountByStatus(ctx, commune)
+	return q, s.infra(err)
+}
+
+// SearchDossiers finds, among the communes a town hall serves, the dossiers
+// of a reference or a family name.
+func (s *Service) SearchDossiers(ctx context.Context, who auth.Claims, text string) ([]store.Procuration, error) {
+	if err := requireRole(who, auth.RoleTownHall); err != nil {
+		return nil, err
+	}
+	text = strings.TrimSpace(text)
+	if msg := valid.Text(text, 100, true); msg != "" {
+		return nil, errs.InvalidField("q", msg)
+	}
+	items, err := s.Store.SearchCommune(ctx, who.Communes, reference.Normalize(text), 50)
+	if err == nil && len(items) == 0 {
+		items, err = s.Store.SearchCommune(ctx, who.Communes, text, 50)
+	}
+	return items, s.infra(err)
+}
+
+// SigningSheet lists, for a round and a polling station of a commune, the
+// proxies to add to the sign-in sheet (its town hall).
+func (s *Service) SigningSheet(ctx context.Context, who auth.Claims, commune, electionID string, round int, station string) ([]store.Signing, time.Time, error) {
+	if err := requireRole(who, auth.RoleTownHall, auth.RoleSupport); err != nil {
+		return nil, time.Time{}, err
+	}
+	if who.Role == auth.RoleTownHall && !who.ServesCommune(commune) {
+		return nil, time.Time{}, errs.Forbidden("Vous n'agissez pas pour cette commune.")
+	}
+	if msg := valid.Station(station); msg != "" {
+		return nil, time.Time{}, errs.InvalidField("station", msg)
+	}
+	e, err := s.Store.Election(ctx, electionID)
+	if err != nil {
+		return nil, time.Time{}, s.notFoundOr(err, errs.InvalidField("election", "élection inconnue"))
+	}
+	var day time.Time
+	for _, r := range e.Rounds {
+		if r.Number == round {
+			day, _ = time.Parse(time.DateOnly, r.Date)
+		}
+	}
+	if day.IsZero() {
+		return nil, day, errs.InvalidField("round", "tour inconnu")
+	}
+	sheet, err := s.Store.SigningSheet(ctx, commune, station, day)
+	return sheet, day, s.infra(err)
+}

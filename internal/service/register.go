@@ -72,7 +72,8 @@ func (s *Service) LookupVoter(ctx context.Context, who auth.Claims, l Lookup, re
 	if msg != "" {
 		fe.Add("birth_date", msg)
 	}
-	if _, err := s.commune(ctx, l.CommuneCode, "commune_code", &fe); err != nil {
+	commune, err := s.commune(ctx, l.CommuneCode, "commune_code", &fe)
+	if err != nil {
 		return store.Voter{}, err
 	}
 	if err := fe.Err(); err != nil {
@@ -85,7 +86,7 @@ func (s *Service) LookupVoter(ctx context.Context, who auth.Claims, l Lookup, re
 			return store.Voter{}, errs.TooManyRequests("Trop de recherches, réessayez plus tard.", wait)
 		}
 	}
-	born, err := s.Store.VotersBorn(ctx, l.CommuneCode, birth)
+	born, err := s.Store.VotersBorn(ctx, commune.Code, birth)
 	if err != nil {
 		return store.Voter{}, s.infra(err)
 	}
@@ -115,4 +116,24 @@ func (s *Service) Elections(ctx context.Context, who auth.Claims) ([]store.Elect
 		e = []store.Election{}
 	}
 	return e, s.infra(err)
+}
+
+// UpcomingElections are the elections with a round to come, for the pages
+// anyone reads.
+func (s *Service) UpcomingElections(ctx context.Context) ([]store.Election, error) {
+	all, err := s.Store.Elections(ctx)
+	if err != nil {
+		return nil, s.infra(err)
+	}
+	today := s.Now().Format(time.DateOnly)
+	var out []store.Election
+	for _, e := range all {
+		for _, r := range e.Rounds {
+			if r.Date >= today {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return out, nil
 }

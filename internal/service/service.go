@@ -37,6 +37,8 @@ type Service struct {
 	// Limits are the rate limits every replica shares.
 	Limits *ratelimit.Limiter
 	limits *ratelimit.Limiter
+
+	communes *communeIndex
 }
 
 // New fills the defaults.
@@ -47,6 +49,7 @@ func New(s Service) *Service {
 	if s.Log == nil {
 		s.Log = zap.NewNop()
 	}
+	s.communes = &communeIndex{}
 	s.limits = s.Limits
 	if s.limits == nil {
 		s.limits = ratelimit.New(s.Store.Pool())

@@ -91,7 +91,7 @@ func (s *Service) SignUp(ctx context.Context, side, campaignID string, f SignupF
 	rounds := slices.Clone(f.Rounds)
 	slices.Sort(rounds)
 	if !slices.Equal(rounds, []int{1}) && !slices.Equal(rounds, []int{2}) && !slices.Equal(rounds, []int{1, 2}) {
-		fe.Add("rounds", "tours attendus : [1], [2] ou [1,2]")
+		fe.Add("rounds", "cochez le 1er tour, le 2d tour ou les deux")
 	}
 	if !f.Consent {
 		fe.Add("consent", "le consentement est nécessaire pour s'inscrire")

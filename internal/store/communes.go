@@ -77,3 +77,8 @@ func (s *Store) SetTownHallEmail(ctx context.Context, commune, email string) err
 		ON CONFLICT (commune_code) DO UPDATE SET email = excluded.email`, commune, email)
 	return err
 }
+
+// AllCommunes lists every commune, for finding one by its name.
+func (s *Store) AllCommunes(ctx context.Context) ([]Commune, error) {
+	return all[Commune](ctx, s.pool, `SELECT * FROM communes ORDER BY code`)
+}

@@ -16,32 +16,35 @@ import (
 
 // Procuration is a dossier as the read model holds it.
 type Procuration struct {
-	Reference          string
-	Status             dossier.Status
-	GrantorSub         string
-	GrantorNNE         string
-	GrantorGivenNames  string
-	GrantorFamilyName  string
-	GrantorBirthDate   *time.Time
-	GrantorSex         string
-	GrantorCommuneCode string
-	GrantorEmail       string
-	GrantorPhone       string
-	DigitalIdentity    bool
-	ProxyNNE           string
-	ProxyGivenNames    string
-	ProxyFamilyName    string
-	ProxyBirthDate     time.Time
-	ElectionID         *string
-	Rounds             []int16
-	ValidFrom          time.Time
-	ValidUntil         time.Time
-	Police             *PoliceRecord
-	TownHall           *TownHallRecord
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	LastSeq            int
-	History            []HistoryEntry
+	Reference         string
+	Status            dossier.Status
+	GrantorSub        string
+	GrantorNNE        string
+	GrantorGivenNames string
+	GrantorFamilyName string
+	GrantorBirthDate  *time.Time
+	GrantorSex        string
+	// GrantorBirthPlace and GrantorBirthCountry are INSEE codes.
+	GrantorBirthPlace   string
+	GrantorBirthCountry string
+	GrantorCommuneCode  string
+	GrantorEmail        string
+	GrantorPhone        string
+	DigitalIdentity     bool
+	ProxyNNE            string
+	ProxyGivenNames     string
+	ProxyFamilyName     string
+	ProxyBirthDate      time.Time
+	ElectionID          *string
+	Rounds              []int16
+	ValidFrom           time.Time
+	ValidUntil          time.Time
+	Police              *PoliceRecord
+	TownHall            *TownHallRecord
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	LastSeq             int
+	History             []HistoryEntry
 }
 
 type PoliceRecord struct {
@@ -81,6 +84,8 @@ type procurationRow struct {
 	GrantorFamilyName   string         `db:"grantor_family_name"`
 	GrantorBirthDate    *time.Time     `db:"grantor_birth_date"`
 	GrantorSex          string         `db:"grantor_sex"`
+	GrantorBirthPlace   string         `db:"grantor_birth_place"`
+	GrantorBirthCountry string         `db:"grantor_birth_country"`
 	GrantorCommuneCode  string         `db:"grantor_commune_code"`
 	GrantorEmail        string         `db:"grantor_email"`
 	GrantorPhone        string         `db:"grantor_phone"`
@@ -120,7 +125,7 @@ func (r procurationRow) model() Procuration {
 	p := Procuration{
 		Reference: r.Reference, Status: r.Status, GrantorSub: r.GrantorSub, GrantorNNE: r.GrantorNNE,
 		GrantorGivenNames: r.GrantorGivenNames, GrantorFamilyName: r.GrantorFamilyName, GrantorBirthDate: r.GrantorBirthDate,
-		GrantorSex: r.GrantorSex, GrantorCommuneCode: r.GrantorCommuneCode, GrantorEmail: r.GrantorEmail, GrantorPhone: r.GrantorPhone,
+		GrantorSex: r.GrantorSex, GrantorBirthPlace: r.GrantorBirthPlace, GrantorBirthCountry: r.GrantorBirthCountry, GrantorCommuneCode: r.GrantorCommuneCode, GrantorEmail: r.GrantorEmail, GrantorPhone: r.GrantorPhone,
 		DigitalIdentity: r.DigitalIdentity, ProxyNNE: r.ProxyNNE, ProxyGivenNames: r.ProxyGivenNames, ProxyFamilyName: r.ProxyFamilyName,
 		ProxyBirthDate: r.ProxyBirthDate, ElectionID: r.ElectionID, Rounds: r.Rounds, ValidFrom: r.ValidFrom, ValidUntil: r.ValidUntil,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, LastSeq: r.LastSeq,
@@ -185,11 +190,12 @@ func (s *Store) CreateProcuration(ctx context.Context, p Procuration, idempotenc
 		_, err := tx.Exec(ctx, `INSERT INTO procurations (reference, status, grantor_sub, grantor_nne, grantor_given_names,
 			grantor_family_name, grantor_birth_date, grantor_sex, grantor_commune_code, grantor_email, grantor_phone,
 			digital_identity, proxy_nne, proxy_given_names, proxy_family_name, proxy_birth_date, election_id, rounds,
-			valid_from, valid_until, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)`,
+			valid_from, valid_until, created_at, updated_at, grantor_birth_place, grantor_birth_country)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22, $23)`,
 			p.Reference, p.Status, p.GrantorSub, p.GrantorNNE, p.GrantorGivenNames, p.GrantorFamilyName, p.GrantorBirthDate,
 			p.GrantorSex, p.GrantorCommuneCode, p.GrantorEmail, p.GrantorPhone, p.DigitalIdentity, p.ProxyNNE,
-			p.ProxyGivenNames, p.ProxyFamilyName, p.ProxyBirthDate, p.ElectionID, p.Rounds, p.ValidFrom, p.ValidUntil, p.CreatedAt)
+			p.ProxyGivenNames, p.ProxyFamilyName, p.ProxyBirthDate, p.ElectionID, p.Rounds, p.ValidFrom, p.ValidUntil, p.CreatedAt,
+			p.GrantorBirthPlace, p.GrantorBirthCountry)
 		if isUniqueViolation(err) {
 			return ErrReferenceTaken
 		}
@@ -308,6 +314,71 @@ func (s *Store) attachHistory(ctx context.Context, items []Procuration) error {
 		items[index[l.Reference]].History = append(items[index[l.Reference]].History, l.HistoryEntry)
 	}
 	return err
+}
+
+// ProcurationsOf lists a grantor's dossiers, newest first, with their history.
+func (s *Store) ProcurationsOf(ctx context.Context, grantor string) ([]Procuration, error) {
+	rows, err := all[procurationRow](ctx, s.pool, selectProcurations+` WHERE p.grantor_sub = $1 ORDER BY p.created_at DESC LIMIT 100`, grantor)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]Procuration, 0, len(rows))
+	for _, r := range rows {
+		items = append(items, r.model())
+	}
+	return items, s.attachHistory(ctx, items)
+}
+
+// SearchCommune finds a commune's dossiers by reference or by a name of
+// the grantor or the holder, newest first.
+func (s *Store) SearchCommune(ctx context.Context, communes []string, text string, limit int) ([]Procuration, error) {
+	rows, err := all[procurationRow](ctx, s.pool, selectProcurations+` WHERE p.grantor_commune_code = ANY($1)
+		AND (p.reference = upper($2) OR lower(p.grantor_family_name) = lower($2) OR lower(p.proxy_family_name) = lower($2))
+		ORDER BY p.created_at DESC LIMIT $3`, communes, text, limit)
+	items := make([]Procuration, 0, len(rows))
+	for _, r := range rows {
+		items = append(items, r.model())
+	}
+	return items, err
+}
+
+// CountByStatus counts a commune's dossiers per status.
+func (s *Store) CountByStatus(ctx context.Context, commune string) (map[dossier.Status]int, error) {
+	type count struct {
+		Status dossier.Status `db:"status"`
+		N      int            `db:"n"`
+	}
+	counts, err := all[count](ctx, s.pool, `SELECT status, count(*) AS n FROM procurations WHERE grantor_commune_code = $1 GROUP BY status`, commune)
+	out := map[dossier.Status]int{}
+	for _, c := range counts {
+		out[c.Status] = c.N
+	}
+	return out, err
+}
+
+// Signing is one line of the list a polling station adds to its sign-in
+// sheet: who votes for whom.
+type Signing struct {
+	Reference         string    `db:"reference"`
+	ProxyFamilyName   string    `db:"proxy_family_name"`
+	ProxyGivenNames   string    `db:"proxy_given_names"`
+	ProxyBirthDate    time.Time `db:"proxy_birth_date"`
+	GrantorFamilyName string    `db:"grantor_family_name"`
+	GrantorGivenNames string    `db:"grantor_given_names"`
+	GrantorNNE        string    `db:"grantor_nne"`
+	ValidUntil        time.Time `db:"valid_until"`
+	PollingStation    string    `db:"polling_station"`
+}
+
+// SigningSheet lists the validated procurations covering a day, for the
+// grantors registered at a polling station of a commune ("" for all).
+func (s *Store) SigningSheet(ctx context.Context, commune, station string, day time.Time) ([]Signing, error) {
+	return all[Signing](ctx, s.pool, `SELECT p.reference, p.proxy_family_name, p.proxy_given_names, p.proxy_birth_date,
+		p.grantor_family_name, p.grantor_given_names, p.grantor_nne, p.valid_until, v.polling_station
+		FROM procurations p JOIN voters v ON v.nne = p.grantor_nne
+		WHERE p.grantor_commune_code = $1 AND p.status = 'validated' AND p.coverage @> $3::date
+		AND ($2 = '' OR v.polling_station = $2)
+		ORDER BY v.polling_station, p.grantor_family_name, p.grantor_given_names`, commune, station, day)
 }
 
 // LiveProcurations pages through the dossiers not yet in a final status,

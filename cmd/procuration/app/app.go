@@ -21,6 +21,7 @@ import (
 	"github.com/procurations/procuration/internal/matchrun"
 	"github.com/procurations/procuration/internal/service"
 	"github.com/procurations/procuration/internal/store"
+	"github.com/procurations/procuration/web"
 	"github.com/procurations/procuration/workers"
 )
 
@@ -63,8 +64,9 @@ func (a *App) Close() {
 	a.Pool.Close()
 }
 
-// Handler is the API; it is also the issuer of the matching emails' links
-// and, in development, of every token.
+// Handler is the API and the portals; it is also the issuer of the
+// matching emails' links and, in development, of every token and the
+// identity providers the portals sign in with.
 func (a *App) Handler() (http.Handler, error) {
 	issuer, err := a.Issuer()
 	if err != nil {
@@ -72,9 +74,47 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	verifier := auth.NewVerifier(a.Cfg.Audience, a.Cfg.AgentIssuers, a.Cfg.GrantorIssuers)
 	verifier.TrustLinks(issuer.URL)
-	h, _ := api.New(api.Deps{Service: a.Service, Verifier: verifier, Issuer: issuer, Log: a.Log, PublicURL: a.Cfg.PublicURL,
+	mounts := []api.Mount{issuer}
+	if a.Cfg.DevIssuer {
+		mounts = append(mounts, &auth.DevProviders{Issuer: issuer, ClientJWKS: a.Cfg.PublicURL + "/.well-known/portal-jwks.json",
+			Identities: DevIdentities()})
+	}
+	pages, err := web.New(web.Deps{Service: a.Service, Store: a.Store, Log: a.Log, PublicURL: a.Cfg.PublicURL, Providers: a.providers(),
+		EncryptionKeys: a.Cfg.Portals.EncryptionKeys, CreateKeys: !a.Cfg.Production(), SessionIdle: a.Cfg.Portals.SessionIdle,
+		SessionMax: a.Cfg.Portals.SessionMax, Review: string(a.Cfg.Policy.Review)})
+	if err != nil {
+		return nil, err
+	}
+	h, _ := api.New(api.Deps{Service: a.Service, Verifier: verifier, Mounts: mounts, Pages: pages, Log: a.Log, PublicURL: a.Cfg.PublicURL,
 		DocsAssets: a.Cfg.DocsAssets, TrustedProxies: a.Cfg.TrustedProxies})
 	return h, nil
+}
+
+// providers are the identity providers configured for the portals; with
+// the development issuer, those left unset are the development ones.
+func (a *App) providers() []*web.Provider {
+	p := a.Cfg.Portals
+	var out []*web.Provider
+	for _, x := range []struct {
+		client config.OIDCClient
+		p      *web.Provider
+	}{
+		{p.FranceConnect, &web.Provider{Name: web.FranceConnect, Label: "FranceConnect", Scopes: web.GrantorScopes, ACR: "eidas1"}},
+		{p.FranceConnectPlus, &web.Provider{Name: web.FranceConnectPlus, Label: "FranceConnect+ avec France Identité", Scopes: web.GrantorScopes,
+			ACR: "eidas2", Encrypted: true}},
+		{p.ProConnect, &web.Provider{Name: web.ProConnect, Label: "ProConnect", Scopes: web.AgentScopes, ACR: "eidas1", Agents: true}},
+	} {
+		c := x.client
+		if c.Issuer == "" && a.Cfg.DevIssuer {
+			c = config.OIDCClient{Issuer: auth.DevProviderIssuer(a.Cfg.PublicURL, x.p.Name), ClientID: "portail-dev", ClientSecret: "dev"}
+		}
+		if c.Issuer == "" {
+			continue
+		}
+		x.p.Issuer, x.p.ClientID, x.p.ClientSecret = c.Issuer, c.ClientID, c.ClientSecret
+		out = append(out, x.p)
+	}
+	return out
 }
 
 // Issuer is the API's own issuer, at its public URL.

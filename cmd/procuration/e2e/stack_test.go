@@ -64,6 +64,7 @@ func newStack(t *testing.T, flags ...string) *stack {
 		"--database-url=" + dbURL, "--temporal-address=" + temporalAddr, "--task-queue=procurations-test",
 		fmt.Sprintf("--smtp-port=%d", mail.Port), "--smtp-host=127.0.0.1", "--public-url=" + url,
 		"--issuer-key=" + filepath.Join(t.TempDir(), "issuer.pem"), "--dev-issuer=true",
+		"--portal-encryption-keys=" + filepath.Join(t.TempDir(), "portal-encryption.pem"),
 	}, flags...)))
 	require.NoError(t, cfg.Finish())
 

@@ -1,0 +1,155 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/errs"
+	"github.com/procurations/procuration/internal/store"
+	"github.com/procurations/procuration/internal/valid"
+)
+
+// ErrNoRight: the identity provider knows the agent, this service gives
+// them no right (yet).
+var ErrNoRight = errs.Forbidden("Aucun droit ne vous est attribué sur ce service.")
+
+// AgentSession turns what the agents' identity provider says of someone
+// (who they are) into what they may do here, from the rights stored in
+// PostgreSQL: the role, the unit and rank of an officer, the communes of a
+// town hall agent. With no right the answer is ErrNoRight.
+func (s *Service) AgentSession(ctx context.Context, who auth.Claims) (auth.Claims, error) {
+	rights, err := s.Store.ActiveRights(ctx, who.Identity(), who.Email, s.Now())
+	if err != nil {
+		return who, s.infra(err)
+	}
+	if len(rights) == 0 {
+		return who, ErrNoRight
+	}
+	r := rights[0]
+	who.Role, who.Unit, who.Rank, who.Admin = r.Role, r.Unit, r.Rank, r.Admin
+	if who.FamilyName == "" {
+		who.FamilyName = who.UsualName
+	}
+	for _, x := range rights {
+		if x.Role == r.Role {
+			who.Communes = append(who.Communes, x.Communes...)
+			who.Campaigns = append(who.Campaigns, x.Campaigns...)
+			who.Admin = who.Admin || x.Admin
+		}
+	}
+	slices.Sort(who.Communes)
+	who.Communes = slices.Compact(who.Communes)
+	return who, nil
+}
+
+// Grant is a right to give.
+type Grant struct {
+	Email      string
+	Role       string
+	Unit       string
+	Rank       string
+	Communes   []string
+	Admin      bool
+	ValidUntil string // YYYY-MM-DD, empty: no end
+}
+
+// GrantRight gives an agent a right: support gives any; a town hall's
+// administrator invites agents of its own communes.
+func (s *Service) GrantRight(ctx context.Context, who auth.Claims, g Grant) (store.Right, error) {
+	admin := who.Role == auth.RoleTownHall && who.Admin
+	if who.Role != auth.RoleSupport && !admin {
+		return store.Right{}, errs.Forbidden("Seul le support ou l'administrateur d'une mairie attribue des droits.")
+	}
+	var fe errs.Fields
+	email := strings.ToLower(strings.TrimSpace(g.Email))
+	if msg := valid.Email(email); msg != "" {
+		fe.Add("email", msg)
+	}
+	switch g.Role {
+	case auth.RolePolice:
+		if msg := valid.Text(g.Unit, 120, true); msg != "" {
+			fe.Add("unit", msg)
+		}
+		if msg := valid.Text(g.Rank, 60, true); msg != "" {
+			fe.Add("rank", msg)
+		}
+	case auth.RoleTownHall:
+		if len(g.Communes) == 0 {
+			fe.Add("communes", "au moins une commune")
+		}
+		for i, c := range g.Communes {
+			if _, err := s.commune(ctx, c, fmt.Sprintf("communes[%d]", i), &fe); err != nil {
+				return store.Right{}, err
+			}
+			if admin && !who.ServesCommune(c) {
+				fe.Add(fmt.Sprintf("communes[%d]", i), "commune que vous n'administrez pas")
+			}
+		}
+	case auth.RoleSupport, auth.RoleBackOffice:
+	default:
+		fe.Add("role", "police, town_hall, support ou back_office attendu")
+	}
+	if admin && g.Role != auth.RoleTownHall {
+		fe.Add("role", "une mairie n'attribue que des droits d'agent de mairie")
+	}
+	var until *time.Time
+	if g.ValidUntil != "" {
+		d, err := time.Parse(time.DateOnly, g.ValidUntil)
+		if err != nil || d.Before(s.Now().Truncate(24*time.Hour)) {
+			fe.Add("valid_until", "date AAAA-MM-JJ à venir attendue")
+		}
+		until = &d
+	}
+	if err := fe.Err(); err != nil {
+		return store.Right{}, err
+	}
+	r, err := s.Store.GrantRight(ctx, store.Right{Email: email, Role: g.Role, Unit: strings.TrimSpace(g.Unit), Rank: strings.TrimSpace(g.Rank),
+		Communes: g.Communes, Campaigns: []string{}, Admin: g.Admin && g.Role == auth.RoleTownHall, ValidFrom: s.Now(), ValidUntil: until,
+		GrantedBy: who.Identity()})
+	return r, s.infra(err)
+}
+
+// RevokeRight ends a right: support any, a town hall's administrator those
+// of its communes.
+func (s *Service) RevokeRight(ctx context.Context, who auth.Claims, id int64) error {
+	r, err := s.Store.Right(ctx, id)
+	if err != nil {
+		return s.notFoundOr(err, errs.NotFound("Droit introuvable."))
+	}
+	if who.Role != auth.RoleSupport && !(who.Role == auth.RoleTownHall && who.Admin && r.Role == auth.RoleTownHall && allServed(who, r.Communes)) {
+		return errs.Forbidden("Vous ne pouvez pas retirer ce droit.")
+	}
+	err = s.Store.RevokeRight(ctx, id, who.Identity())
+	if errors.Is(err, store.ErrNotFound) {
+		return errs.Conflict("Ce droit est déjà retiré.")
+	}
+	return s.infra(err)
+}
+
+// Rights lists the rights who may manage.
+func (s *Service) Rights(ctx context.Context, who auth.Claims) ([]store.Right, error) {
+	var f store.RightFilter
+	switch {
+	case who.Role == auth.RoleSupport:
+	case who.Role == auth.RoleTownHall && who.Admin:
+		f = store.RightFilter{Role: auth.RoleTownHall, Communes: who.Communes}
+	default:
+		return nil, errs.Forbidden("Vous ne gérez pas de droits.")
+	}
+	r, err := s.Store.Rights(ctx, f)
+	return r, s.infra(err)
+}
+
+func allServed(who auth.Claims, communes []string) bool {
+	for _, c := range communes {
+		if !who.ServesCommune(c) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,253 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/dossier"
+	"github.com/procurations/procuration/internal/errs"
+	"github.com/procurations/procuration/internal/french"
+)
+
+// view is what every page template receives.
+type view struct {
+	Title string
+	// Portal is the portal the page belongs to: its header and menu.
+	Portal string
+	Who    auth.Claims
+	CSRF   string
+	Flash  string
+	// Form is a submitted form: the values typed, kept, and the errors,
+	// by field name (the API's names: proxy.nne, validity.rounds...).
+	Form form
+	Data any
+	// Main is the page's own part, rendered.
+	Main template.HTML
+}
+
+// form is a form's state between a submission and its page.
+type form struct {
+	Values map[string]string
+	Many   map[string][]string
+	Errors map[string]string
+	// Labels are the fields' labels, as the page wrote them: the summary
+	// names each field.
+	Labels map[string]string
+	// Order lists the fields in error in the order of the page, for the
+	// summary at the top.
+	Order []string
+}
+
+func newForm() form {
+	return form{Values: map[string]string{}, Many: map[string][]string{}, Errors: map[string]string{}, Labels: map[string]string{}}
+}
+
+func (f form) Has(name string) bool { return f.Errors[name] != "" }
+
+// Value is what the person typed, to show again.
+func (f form) Value(name string) string { return f.Values[name] }
+
+// Checked reports whether a checkbox or radio of that value was chosen.
+func (f form) Checked(name, value string) bool {
+	for _, v := range f.Many[name] {
+		if v == value {
+			return true
+		}
+	}
+	return f.Values[name] == value
+}
+
+// fromError puts a use case's field errors on the form; other failures
+// come back.
+func (f *form) fromError(err error, alias map[string]string) error {
+	e, ok := errs.As(err)
+	if !ok || e.Kind != errs.KindInvalid {
+		return err
+	}
+	for _, fe := range e.Fields {
+		name := strings.TrimPrefix(fe.Location, "body.")
+		if a, ok := alias[name]; ok {
+			name = a
+		}
+		f.add(name, fe.Message)
+	}
+	return nil
+}
+
+func (f *form) add(name, msg string) {
+	// The API's wording of a date is not what a date field shows.
+	if msg == "date AAAA-MM-JJ attendue" {
+		msg = "indiquez une date complète (jour, mois, année)"
+	}
+	if f.Errors[name] == "" {
+		f.Order = append(f.Order, name)
+	}
+	f.Errors[name] = msg
+}
+
+// id makes a field name an HTML id: proxy.nne → proxy-nne.
+func id(name string) string { return strings.NewReplacer(".", "-", "[", "-", "]", "").Replace(name) }
+
+var funcs = template.FuncMap{
+	"instant":  french.Instant,
+	"date":     french.Date,
+	"day":      french.Day,
+	"duration": french.Duration,
+	"id":       id,
+	"status": func(s any) string {
+		return dossier.Status(fmt.Sprint(s)).French()
+	},
+	"upper": strings.ToUpper,
+	"join":  strings.Join,
+	"deref": func(t *time.Time) time.Time {
+		if t == nil {
+			return time.Time{}
+		}
+		return *t
+	},
+	"add": func(a, b int) int { return a + b },
+	// dayOf writes a YYYY-MM-DD date as "dimanche 11 avril 2027".
+	"dayOf": func(s string) string {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			return s
+		}
+		return french.Day(d)
+	},
+	// dateOf writes a YYYY-MM-DD date as "12 avril 1985".
+	"dateOf": func(s string) string {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			return s
+		}
+		return french.Date(d)
+	},
+	"input": newInput,
+	// label records the label of a field not written with input, and
+	// writes it; labelled only records it.
+	"label": func(f form, name, label string) string {
+		f.Labels[name] = label
+		return label
+	},
+	"labelled": func(f form, name, label string) string {
+		f.Labels[name] = label
+		return ""
+	},
+	// once names a form's filling, so that sending it twice files once.
+	"once": func() string { return randomToken(16) },
+}
+
+// input is a text field of a form, for the "field" template:
+// {{template "field" (input .Form "proxy.nne" "Numéro d'électeur" "hint=8 ou 9 chiffres" "mode=numeric" "required")}}
+type input struct {
+	Form                                     form
+	Name, Label, Hint, Type, Auto, Inputmode string
+	Required, Focus                          bool
+}
+
+func newInput(f form, name, label string, opts ...string) input {
+	f.Labels[name] = label
+	in := input{Form: f, Name: name, Label: label}
+	for _, o := range opts {
+		k, v, _ := strings.Cut(o, "=")
+		switch k {
+		case "hint":
+			in.Hint = v
+		case "type":
+			in.Type = v
+		case "auto":
+			in.Auto = v
+		case "mode":
+			in.Inputmode = v
+		case "required":
+			in.Required = true
+		case "focus":
+			in.Focus = true
+		}
+	}
+	return in
+}
+
+// parsePages builds one template per page: the layout and the page's file.
+func parsePages() (map[string]*template.Template, error) {
+	layout, err := template.New("layout").Funcs(funcs).ParseFS(files, "templates/layout/*.html")
+	if err != nil {
+		return nil, err
+	}
+	names, err := fs.Glob(files, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, name := range names {
+		t, err := template.Must(layout.Clone()).ParseFS(files, name)
+		if err != nil {
+			return nil, err
+		}
+		pages[strings.TrimSuffix(path.Base(name), ".html")] = t
+	}
+	return pages, nil
+}
+
+// render writes a page with the layout of its portal.
+func (s *Server) render(q *request, status int, page string, v view) {
+	v.Who, v.CSRF = q.session.Who, q.session.CSRF
+	if v.Portal == "" {
+		v.Portal = portalOf(q.r.URL.Path)
+	}
+	if v.Form.Values == nil {
+		v.Form = newForm()
+	}
+	if q.session.Flash != "" {
+		v.Flash, q.session.Flash, q.session.dirty = q.session.Flash, "", true
+	}
+	if err := s.sessions.save(q.ctx(), q.w, q.session); err != nil {
+		s.Log.Error("session", zap.Error(err))
+	}
+	t := s.pages[page]
+	var b bytes.Buffer
+	if t == nil {
+		s.Log.Error("no such page", zap.String("page", page))
+		http.Error(q.w, "page", http.StatusInternalServerError)
+		return
+	}
+	// The page's main part first, so that the error summary above it
+	// knows the labels of its fields.
+	var main bytes.Buffer
+	if err := t.ExecuteTemplate(&main, "main", v); err != nil {
+		s.Log.Error("template", zap.String("page", page), zap.Error(err))
+		http.Error(q.w, "page", http.StatusInternalServerError)
+		return
+	}
+	v.Main = template.HTML(main.String())
+	if err := t.ExecuteTemplate(&b, "layout", v); err != nil {
+		s.Log.Error("template", zap.String("page", page), zap.Error(err))
+		http.Error(q.w, "page", http.StatusInternalServerError)
+		return
+	}
+	q.w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	q.w.WriteHeader(status)
+	_, _ = q.w.Write(b.Bytes())
+}
+
+// portalOf names the portal of a path, for the header.
+func portalOf(p string) string {
+	switch {
+	case strings.HasPrefix(p, "/police"):
+		return "police"
+	case strings.HasPrefix(p, "/mairie"):
+		return "mairie"
+	case strings.HasPrefix(p, "/support"):
+		return "support"
+	}
+	return "grantor"
+}
