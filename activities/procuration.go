@@ -27,6 +27,8 @@ type Procurations struct {
 	// TownHallFallback is the address pattern for a commune without a
 	// registered electoral service; "{code}" stands for the INSEE code.
 	TownHallFallback string
+	// PublicURL is the portals': the emails link to the dossier's page.
+	PublicURL string
 }
 
 // RecordStep writes a step to the read model, history and audit trail.
@@ -92,6 +94,10 @@ func (a *Procurations) mailData(ctx context.Context, p store.Procuration, m doss
 		WaitingSince: p.UpdatedAt,
 		Count:        m.Count,
 		WasValidated: p.TownHall != nil && p.TownHall.Outcome == dossier.TownHallValidated,
+		Digital:      p.DigitalIdentity,
+	}
+	if a.PublicURL != "" {
+		d.Link = a.PublicURL + "/mes-procurations/" + p.Reference
 	}
 	d.Scope, d.FirstRound, err = a.scope(ctx, p)
 	if err != nil {

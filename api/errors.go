@@ -59,6 +59,9 @@ func problem(e *errs.Error) error {
 	case errs.KindNotFound:
 		status = http.StatusNotFound
 	case errs.KindConflict:
+		if e.State != "" {
+			return huma.Error409Conflict(e.Message, &huma.ErrorDetail{Location: "status", Message: "état actuel", Value: e.State})
+		}
 		status = http.StatusConflict
 	case errs.KindTooMany:
 		return huma.ErrorWithHeaders(huma.Error429TooManyRequests(e.Message), retryAfter(e))

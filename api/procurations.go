@@ -142,7 +142,7 @@ type verificationInput struct {
 		Outcome    string `json:"outcome" enum:"verified,refused"`
 		IDDocument struct {
 			Kind   string `json:"kind" minLength:"1" maxLength:"40" example:"cni" doc:"cni, passeport, titre_sejour, permis..."`
-			Number string `json:"number" minLength:"1" maxLength:"40" doc:"kept only as a keyed fingerprint"`
+			Number string `json:"number,omitempty" maxLength:"40" doc:"required when verified (4 characters or more); kept only as a keyed fingerprint"`
 		} `json:"id_document"`
 		Reason string `json:"reason,omitempty" maxLength:"1000" doc:"required when refused"`
 	}

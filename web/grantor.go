@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,10 +20,17 @@ import (
 
 func (s *Server) registerGrantor(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", s.page(s.home))
-	mux.Handle("GET /accessibilite", s.page(func(q *request) error {
-		s.render(q, http.StatusOK, "accessibility", view{Title: "Déclaration d'accessibilité"})
-		return nil
-	}))
+	for path, p := range map[string]struct{ page, title string }{
+		"/accessibilite":        {"accessibility", "Déclaration d'accessibilité"},
+		"/mentions-legales":     {"legal", "Mentions légales"},
+		"/donnees-personnelles": {"privacy", "Données personnelles et cookies"},
+		"/deconnexion/fin":      {"signed_out", "Vous êtes déconnecté(e)"},
+	} {
+		mux.Handle("GET "+path, s.page(func(q *request) error {
+			s.render(q, http.StatusOK, p.page, view{Title: p.title})
+			return nil
+		}))
+	}
 	mux.Handle("GET /numero-electeur", s.page(s.lookupForm))
 	mux.Handle("POST /numero-electeur", s.page(s.lookup))
 	mux.Handle("GET /demande", s.page(s.requestForm))
@@ -123,6 +131,11 @@ func (s *Server) request(q *request) error {
 		"proxy.given_names", "proxy.commune_code", "validity.kind", "validity.election_id", "validity.rounds", "validity.from", "validity.until")
 	req := service.ProcurationRequest{GrantorNNE: f.Value("grantor.nne"), CommuneCode: f.Value("grantor.commune_code"), Phone: f.Value("grantor.phone"),
 		ProxyBirthDate: f.Value("proxy.birth_date")}
+	// Without JavaScript both ways show: names typed and no number say
+	// which was meant.
+	if f.Value("proxy.by") != "name" && f.Value("proxy.nne") == "" && f.Value("proxy.family_name") != "" {
+		f.Values["proxy.by"] = "name"
+	}
 	if f.Value("proxy.by") == "name" {
 		req.ProxyFamilyName, req.ProxyGivenNames, req.ProxyCommune = f.Value("proxy.family_name"), f.Value("proxy.given_names"), f.Value("proxy.commune_code")
 	} else {
@@ -175,12 +188,13 @@ func (s *Server) myProcurations(q *request) error {
 
 // dossierView is a dossier as its grantor follows it.
 type dossierView struct {
-	P        store.Procuration
-	New      bool
-	Commune  string
-	Scope    string
-	Next     string
-	Timeline []step
+	P           store.Procuration
+	New         bool
+	Cancellable bool
+	Commune     string
+	Scope       string
+	Next        string
+	Timeline    []step
 }
 
 type step struct {
@@ -196,9 +210,10 @@ func (s *Server) myProcuration(q *request) error {
 	if err != nil {
 		return err
 	}
-	v := dossierView{P: p, New: q.r.URL.Query().Get("nouvelle") == "1", Commune: s.svc.CommuneName(q.ctx(), p.GrantorCommuneCode)}
+	v := dossierView{P: p, New: q.r.URL.Query().Get("nouvelle") == "1", Commune: s.svc.CommuneName(q.ctx(), p.GrantorCommuneCode),
+		Cancellable: cancellable(p.Status)}
 	v.Scope = s.scope(q, p)
-	v.Timeline, v.Next = timeline(p), nextStep(p)
+	v.Timeline, v.Next = timeline(p), nextStep(p, s.deadline(q, p))
 	s.render(q, http.StatusOK, "my_procuration", view{Title: "Procuration " + p.Reference, Data: v})
 	return nil
 }
@@ -214,6 +229,26 @@ func (s *Server) myProcurationState(q *request) error {
 	}
 	q.w.Header().Set("Content-Type", "application/json")
 	return json.NewEncoder(q.w).Encode(map[string]any{"status": p.Status, "updated_at": p.UpdatedAt})
+}
+
+// deadline is the day the procuration must be established by: its first
+// covered round, or the end of its period.
+func (s *Server) deadline(q *request, p store.Procuration) time.Time {
+	if p.ElectionID == nil {
+		return p.ValidUntil
+	}
+	first := p.ValidUntil
+	if elections, err := s.svc.UpcomingElections(q.ctx()); err == nil {
+		for _, e := range elections {
+			for _, r := range e.Rounds {
+				d, err := time.Parse(time.DateOnly, r.Date)
+				if e.ID == *p.ElectionID && err == nil && slices.Contains(p.Rounds, int16(r.Number)) && d.Before(first) {
+					first = d
+				}
+			}
+		}
+	}
+	return first
 }
 
 func (s *Server) scope(q *request, p store.Procuration) string {
@@ -282,16 +317,16 @@ func timeline(p store.Procuration) []step {
 }
 
 // nextStep says what the grantor does next, and by when.
-func nextStep(p store.Procuration) string {
+func nextStep(p store.Procuration, deadline time.Time) string {
 	switch p.Status {
 	case dossier.AwaitingPolice:
 		if p.DigitalIdentity {
 			return "Votre identité est certifiée par France Identité : vous n'avez pas à vous rendre au commissariat ou à la gendarmerie. Votre demande part à la mairie."
 		}
 		return "Présentez-vous dans un commissariat de police ou une brigade de gendarmerie, avec une pièce d'identité et la référence " +
-			p.Reference + ", avant le " + french.Date(p.ValidUntil) + ". Sans cette vérification, la procuration ne sera pas établie."
+			p.Reference + ", bien avant le " + french.Date(deadline) + ". Sans cette vérification, la procuration ne sera pas établie."
 	case dossier.AwaitingTownHall:
-		return "La mairie vérifie que vous et votre mandataire êtes inscrits et que votre mandataire peut recevoir cette procuration. Vous serez prévenu par courriel."
+		return "La mairie vérifie que vous et votre mandataire êtes inscrits et que votre mandataire peut recevoir cette procuration. Vous serez prévenu(e) par courriel."
 	case dossier.Validated:
 		return "Votre procuration est établie jusqu'au " + french.Date(p.ValidUntil) + ". Prévenez " + p.ProxyGivenNames + " " + p.ProxyFamilyName +
 			" : votre mandataire votera dans votre bureau de vote, avec sa propre pièce d'identité."
@@ -322,8 +357,16 @@ func (s *Server) cancelForm(q *request) error {
 	if err != nil {
 		return err
 	}
+	if !cancellable(p.Status) {
+		return errs.ConflictIn("Cette procuration est "+p.Status.French()+" : il n'y a plus rien à résilier.", string(p.Status))
+	}
 	s.render(q, http.StatusOK, "cancel", view{Title: "Résilier la procuration " + p.Reference, Data: p})
 	return nil
+}
+
+// cancellable: the grantor may still end the procuration (L75).
+func cancellable(st dossier.Status) bool {
+	return st == dossier.AwaitingPolice || st == dossier.AwaitingTownHall || st == dossier.Validated
 }
 
 func (s *Server) cancel(q *request) error {
@@ -348,7 +391,8 @@ func (s *Server) receipt(q *request) error {
 		return err
 	}
 	r := cerfa.Receipt{Reference: p.Reference, Status: p.Status.French(), Grantor: p.GrantorGivenNames + " " + p.GrantorFamilyName,
-		Proxy: p.ProxyGivenNames + " " + p.ProxyFamilyName, Commune: s.svc.CommuneName(q.ctx(), p.GrantorCommuneCode), Scope: s.scope(q, p)}
+		Proxy: p.ProxyGivenNames + " " + p.ProxyFamilyName, Commune: s.svc.CommuneName(q.ctx(), p.GrantorCommuneCode), Scope: s.scope(q, p),
+		Issued: french.Instant(time.Now())}
 	for _, st := range timeline(p) {
 		r.Steps = append(r.Steps, cerfa.ReceiptStep{At: french.Instant(st.At), What: st.What})
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/dossier"
+	"github.com/procurations/procuration/internal/errs"
 	"github.com/procurations/procuration/internal/french"
 	"github.com/procurations/procuration/internal/service"
 	"github.com/procurations/procuration/internal/store"
@@ -89,10 +90,12 @@ func (s *Server) townHallQueue(q *request) error {
 }
 
 type decisionView struct {
-	X         service.Examination
-	Commune   string
-	Automatic bool
-	Reasons   []string
+	X            service.Examination
+	Commune      string
+	ProxyCommune string
+	Scope        string
+	Automatic    bool
+	Reasons      []string
 }
 
 func (s *Server) examination(q *request, f form, status int) error {
@@ -100,9 +103,12 @@ func (s *Server) examination(q *request, f form, status int) error {
 	if err != nil {
 		return err
 	}
-	s.render(q, status, "mairie_dossier", view{Title: "Dossier " + x.Dossier.Reference, Form: f, Data: decisionView{X: x,
-		Commune: s.svc.CommuneName(q.ctx(), x.Dossier.GrantorCommuneCode), Automatic: s.Review == string(dossier.ReviewAutomatic),
-		Reasons: invalidationReasons}})
+	v := decisionView{X: x, Commune: s.svc.CommuneName(q.ctx(), x.Dossier.GrantorCommuneCode), Scope: s.scope(q, x.Dossier),
+		Automatic: s.Review == string(dossier.ReviewAutomatic), Reasons: invalidationReasons}
+	if x.Proxy != nil {
+		v.ProxyCommune = s.svc.CommuneName(q.ctx(), x.Proxy.CommuneCode)
+	}
+	s.render(q, status, "mairie_dossier", view{Title: "Dossier " + x.Dossier.Reference, Form: f, Data: v})
 	return nil
 }
 
@@ -126,13 +132,22 @@ func (s *Server) townHallDecide(q *request) error {
 		reason = ""
 	}
 	p, err := s.svc.DecideProcuration(q.ctx(), q.session.Who, q.r.PathValue("ref"), service.Decision{Outcome: f.Value("outcome"), Reason: reason})
-	if err = f.fromError(err, nil); err != nil {
+	alias := map[string]string{}
+	if f.Value("reason") == "autre" {
+		alias["reason"] = "reason.other"
+	}
+	if e, ok := errs.As(err); ok && e.Kind == errs.KindConflict && e.State == string(dossier.AwaitingTownHall) {
+		// Past the proxy's cap: the page again, to invalidate instead.
+		f.add("outcome", e.Message)
+		return s.examination(q, f, http.StatusConflict)
+	}
+	if err = f.fromError(err, alias); err != nil {
 		return err
 	}
 	if len(f.Order) > 0 {
 		return s.examination(q, f, http.StatusUnprocessableEntity)
 	}
-	q.flash(fmt.Sprintf("Dossier %s : %s. Le mandant en est informé par courriel.", p.Reference, p.Status.French()))
+	q.flash(fmt.Sprintf("Dossier %s : procuration %s. Le mandant en est informé par courriel.", p.Reference, p.Status.French()))
 	return q.redirect("/mairie?commune=" + url.QueryEscape(p.GrantorCommuneCode))
 }
 

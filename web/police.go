@@ -23,6 +23,7 @@ func (s *Server) registerPolice(mux *http.ServeMux) {
 var idKinds = []struct{ Value, Label string }{
 	{"cni", "Carte nationale d'identité"}, {"passeport", "Passeport"}, {"titre_sejour", "Titre de séjour"},
 	{"permis", "Permis de conduire"}, {"carte_vitale_photo", "Carte Vitale avec photographie"}, {"autre", "Autre pièce avec photographie"},
+	{"aucune", "Aucune pièce valable présentée (refus)"},
 }
 
 type policeView struct {

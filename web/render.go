@@ -9,6 +9,8 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -32,6 +34,8 @@ type view struct {
 	Data any
 	// Main is the page's own part, rendered.
 	Main template.HTML
+	// Path is the page's, for the menu's current item.
+	Path string
 }
 
 // form is a form's state between a submission and its page.
@@ -98,7 +102,29 @@ func (f *form) add(name, msg string) {
 func id(name string) string { return strings.NewReplacer(".", "-", "[", "-", "]", "").Replace(name) }
 
 var funcs = template.FuncMap{
-	"instant":  french.Instant,
+	// instant keeps "14 h 05" on one line.
+	"instant": func(t time.Time) string { return strings.ReplaceAll(french.Instant(t), " h ", "\u00a0h\u00a0") },
+	// badge colours a status: done well, done badly, ended, waiting.
+	"badge": func(st any) string {
+		switch dossier.Status(fmt.Sprint(st)) {
+		case dossier.Validated:
+			return "fr-badge--success"
+		case dossier.Refused, dossier.Invalidated:
+			return "fr-badge--error"
+		case dossier.Cancelled, dossier.Expired:
+			return ""
+		}
+		return "fr-badge--info"
+	},
+	// sentence capitalises the first letter.
+	"sentence": func(s string) string {
+		r, size := utf8.DecodeRuneInString(s)
+		return string(unicode.ToUpper(r)) + s[size:]
+	},
+	"role": func(role string) string {
+		return map[string]string{auth.RolePolice: "police ou gendarmerie", auth.RoleTownHall: "agent de mairie", auth.RoleSupport: "support",
+			auth.RoleBackOffice: "équipe de campagne"}[role]
+	},
 	"date":     french.Date,
 	"day":      french.Day,
 	"duration": french.Duration,
@@ -203,7 +229,11 @@ func (s *Server) render(q *request, status int, page string, v view) {
 	v.Who, v.CSRF = q.session.Who, q.session.CSRF
 	if v.Portal == "" {
 		v.Portal = portalOf(q.r.URL.Path)
+		if v.Portal == "support" && q.session.Who.Role == auth.RoleTownHall {
+			v.Portal = "mairie"
+		}
 	}
+	v.Path = q.r.URL.Path
 	if v.Form.Values == nil {
 		v.Form = newForm()
 	}

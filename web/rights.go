@@ -62,7 +62,7 @@ func (s *Server) grant(q *request) error {
 	if len(f.Order) > 0 {
 		return s.renderRights(q, f, http.StatusUnprocessableEntity)
 	}
-	q.flash("Droit attribué à " + f.Value("email") + " : il prend effet à sa prochaine connexion.")
+	q.flash("Droit attribué à " + f.Value("email") + " : il s'applique dès sa prochaine page.")
 	return q.redirect("/support/droits")
 }
 

@@ -234,16 +234,19 @@ func (s *Server) userinfo(ctx context.Context, p *Provider, prov *oidc.Provider,
 func (s *Server) endSessionURL(ctx context.Context, p *Provider, idToken string) string {
 	prov, err := p.discover(ctx)
 	if err != nil {
-		return "/"
+		return "/deconnexion/fin"
 	}
 	var doc struct {
 		EndSession string `json:"end_session_endpoint"`
 	}
 	if err := prov.Claims(&doc); err != nil || doc.EndSession == "" {
-		return "/"
+		return "/deconnexion/fin"
 	}
-	q := url.Values{"id_token_hint": {idToken}, "state": {randomToken(16)}, "post_logout_redirect_uri": {s.PublicURL + "/"}}
+	q := url.Values{"id_token_hint": {idToken}, "state": {randomToken(16)}, "post_logout_redirect_uri": {s.signedOutURL()}}
 	return doc.EndSession + "?" + q.Encode()
 }
 
 func (s *Server) callbackURL() string { return s.PublicURL + "/connexion/retour" }
+
+// signedOutURL is where the providers send the browser back after sign-out.
+func (s *Server) signedOutURL() string { return s.PublicURL + "/deconnexion/fin" }

@@ -73,7 +73,7 @@ func (s *Server) callback(q *request) error {
 	}
 	who := in.Claims
 	if p.Agents {
-		fresh, err := s.svc.AgentSession(q.ctx(), who)
+		fresh, err := s.svc.AgentSignedIn(q.ctx(), who)
 		switch {
 		case errors.Is(err, service.ErrNoRight):
 		case err != nil:
@@ -91,7 +91,7 @@ func (s *Server) callback(q *request) error {
 
 // signOut ends the session here and at the provider.
 func (s *Server) signOut(q *request) error {
-	to := "/"
+	to := "/deconnexion/fin"
 	if p := s.provider(q.session.Provider); p != nil && q.session.IDToken != "" {
 		to = s.endSessionURL(q.ctx(), p, q.session.IDToken)
 	}

@@ -203,7 +203,6 @@ func (s *Server) fail(q *request, err error) {
 	s.problem(q.w, q.r, q.session, e.HTTPStatus(), e.Message)
 }
 
-
 // Problem answers, as a page, a failure the router or the API's guard
 // found on a portal's path (unknown page, wrong method, refused input).
 func (s *Server) Problem(w http.ResponseWriter, r *http.Request, status int, detail string) {

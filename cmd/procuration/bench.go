@@ -57,6 +57,22 @@ func benchCmd() *cobra.Command {
 	}
 	match.Flags().IntSliceVar(&sizes, "sizes", []int{10000, 100000, 1000000}, "pool sizes in sign-ups, half requests half volunteers")
 	match.Flags().Uint64Var(&seed, "seed", 2027, "seed of the synthetic pools")
-	cmd.AddCommand(lifecycle, match)
+	var users, views int
+	var portalsCfg *config.Config
+	portals := &cobra.Command{
+		Use:   "portals",
+		Short: "The portals' main pages under many signed-in people at once, beside the same calls through the JSON API (needs DEV_ISSUER=true)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			issuer, err := auth.LoadOrCreateIssuer(portalsCfg.PublicURL, portalsCfg.Audience, portalsCfg.IssuerKey, !portalsCfg.Production())
+			if err != nil {
+				return err
+			}
+			return (&bench.Portals{APIURL: portalsCfg.PublicURL, Issuer: issuer, Users: users, Views: views, Out: os.Stdout}).Run(cmd.Context())
+		},
+	}
+	portalsCfg = configured(portals, config.RoleAPI)
+	portals.Flags().IntVar(&users, "users", 50, "people signed in at once")
+	portals.Flags().IntVar(&views, "views", 20, "times each person opens each page")
+	cmd.AddCommand(lifecycle, match, portals)
 	return cmd
 }

@@ -8,4 +8,6 @@ if [ ! -x "$dir/node_modules/.bin/maildev" ]; then
   echo "==> installing MailDev from npm into $dir" >&2
   npm install --silent --no-audit --no-fund --prefix "$dir" maildev@2 >&2
 fi
-exec "$dir/node_modules/.bin/maildev" --smtp "$smtp" --web "$web" --ip 127.0.0.1 --silent
+mkdir -p "$dir/mail"
+# The inbox survives restarts, like the rest of .data/.
+exec "$dir/node_modules/.bin/maildev" --smtp "$smtp" --web "$web" --ip 127.0.0.1 --mail-directory "$dir/mail" --silent

@@ -82,7 +82,7 @@ func (l *Lifecycle) importVoters(ctx context.Context) (int, error) {
 	var csv strings.Builder
 	csv.WriteString("nne,family_name,given_names,sex,birth_date,commune_code,polling_station\n")
 	for i := range 2 * l.Dossiers {
-		fmt.Fprintf(&csv, "%d,BENCH,Voter %d,F,1980-01-01,75056,75056_0001\n", base+i, i)
+		fmt.Fprintf(&csv, "%d,BENCH,%s,F,1980-01-01,75056,75056_0001\n", base+i, benchGivenName(i))
 	}
 	support, err := l.Issuer.Mint(auth.RoleSupport, "bench", nil, time.Hour)
 	if err != nil {
@@ -92,10 +92,27 @@ func (l *Lifecycle) importVoters(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if status != 200 {
+	var res struct {
+		Imported int `json:"imported"`
+	}
+	if status != 200 || json.Unmarshal(body, &res) != nil || res.Imported != 2*l.Dossiers {
 		return 0, fmt.Errorf("register import: %d %s", status, body)
 	}
 	return base, nil
+}
+
+// benchGivenName is the i-th benchmark voter's given name: letters only,
+// as the register accepts them ("Voter Bc").
+func benchGivenName(i int) string {
+	var b []byte
+	for {
+		b = append([]byte{byte('a' + i%26)}, b...)
+		if i /= 26; i == 0 {
+			break
+		}
+	}
+	b[0] -= 'a' - 'A'
+	return "Voter " + string(b)
 }
 
 func (l *Lifecycle) runOurs(ctx context.Context, base int) (*phase, []string, []string, error) {
@@ -114,7 +131,7 @@ func (l *Lifecycle) runOurs(ctx context.Context, base int) (*phase, []string, []
 	err = l.parallel(p, func(i int) error {
 		grantorNNE, proxyNNE := base+2*i, base+2*i+1
 		grantor, err := l.Issuer.Mint(auth.RoleGrantor, fmt.Sprintf("bench-%d", grantorNNE), map[string]any{
-			"given_name": fmt.Sprintf("Voter %d", 2*i), "family_name": "BENCH", "birthdate": "1980-01-01",
+			"given_name": benchGivenName(2 * i), "family_name": "BENCH", "birthdate": "1980-01-01",
 			"email": fmt.Sprintf("bench-%d@example.fr", grantorNNE)}, time.Hour)
 		if err != nil {
 			return err

@@ -121,7 +121,7 @@ func pct(n, of int) float64 {
 	return 100 * float64(n) / float64(of)
 }
 
-func ratio(a, b uint64) float64 {
+func ratio[T ~uint64 | ~int64](a, b T) float64 {
 	if b == 0 {
 		return 0
 	}

@@ -17,6 +17,8 @@ type Receipt struct {
 	Commune   string
 	Scope     string
 	Steps     []ReceiptStep
+	// Issued is when it was printed, in French.
+	Issued string
 }
 
 type ReceiptStep struct {
@@ -56,7 +58,7 @@ func RenderReceipt(r Receipt) ([]byte, error) {
 		text("", 10, s.At+" — "+s.What)
 	}
 	pdf.Ln(6)
-	text("", 9, "Ce récépissé résume l'état du dossier à la date de son téléchargement. Il ne remplace pas la vérification d'identité "+
+	text("", 9, "Ce récépissé résume l'état du dossier le "+r.Issued+". Il ne remplace pas la vérification d'identité "+
 		"par la police ou la gendarmerie, ni la décision de la mairie.")
 	var out bytes.Buffer
 	if err := pdf.Output(&out); err != nil {

@@ -35,6 +35,9 @@ type Error struct {
 	Kind    Kind
 	Message string
 	Fields  []Field
+	// State is, for a Conflict, the object's current state, for programs
+	// (the message names it in French).
+	State string
 	// RetryAfter is set for TooMany and Unavailable.
 	RetryAfter time.Duration
 	// Err is the cause, for logs; never shown.
@@ -71,9 +74,14 @@ func KindOf(err error) Kind {
 	return KindInternal
 }
 
-func NotFound(msg string) *Error        { return &Error{Kind: KindNotFound, Message: msg} }
-func Forbidden(msg string) *Error       { return &Error{Kind: KindForbidden, Message: msg} }
-func Conflict(msg string) *Error        { return &Error{Kind: KindConflict, Message: msg} }
+func NotFound(msg string) *Error  { return &Error{Kind: KindNotFound, Message: msg} }
+func Forbidden(msg string) *Error { return &Error{Kind: KindForbidden, Message: msg} }
+func Conflict(msg string) *Error  { return &Error{Kind: KindConflict, Message: msg} }
+
+// ConflictIn is a conflict with the state the object is in.
+func ConflictIn(msg, state string) *Error {
+	return &Error{Kind: KindConflict, Message: msg, State: state}
+}
 func Unauthenticated(msg string) *Error { return &Error{Kind: KindUnauthenticated, Message: msg} }
 
 // TooManyRequests is a refusal until wait has passed.

@@ -152,7 +152,7 @@ type DemoAgent struct {
 // the README's walk-through.
 var DemoAgents = []DemoAgent{
 	{GivenName: "Paul", UsualName: "LEMAIRE", Email: "paul.lemaire@interieur.gouv.fr", Organization: "Préfecture de police",
-		Siret: "11000201100044", Role: "police", Unit: "Commissariat central du 11e arrondissement de Paris", Rank: "Brigadier-chef, OPJ"},
+		Siret: "11000201100044", Role: "police", Unit: "Commissariat central du 11e arrondissement de Paris", Rank: "brigadier-chef, OPJ"},
 	{GivenName: "Inès", UsualName: "GARNIER", Email: "ines.garnier@paris.fr", Organization: "Ville de Paris", Siret: "21750001600019",
 		Role: "town_hall", Communes: []string{"75056"}, Admin: true},
 	{GivenName: "Karim", UsualName: "BOYER", Email: "karim.boyer@mairie-lyon.fr", Organization: "Ville de Lyon", Siret: "21690123100011",

@@ -165,6 +165,10 @@ type Dossier struct {
 	Automatic    bool
 	WasValidated bool
 	Count        int
+	// Digital: France Identité stood for the visit to the police.
+	Digital bool
+	// Link is the dossier's page on the grantor's portal.
+	Link string
 }
 
 // Police is the receipt's content (R75: agent's name, rank, date, place).

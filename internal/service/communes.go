@@ -22,9 +22,12 @@ var (
 	communesTTL = 10 * time.Minute
 )
 
+// communeIndex keeps the communes (reference data, reloaded every
+// communesTTL) in memory: pages name them at every turn.
 type communeIndex struct {
 	mu     sync.Mutex
 	byName map[string][]store.Commune
+	byCode map[string]store.Commune
 	at     time.Time
 }
 
@@ -56,7 +59,7 @@ func (s *Service) commune(ctx context.Context, typed, field string, fe *errs.Fie
 			return store.Commune{}, nil
 		}
 	}
-	c, err := s.Store.Commune(ctx, code)
+	c, err := s.communeByCode(ctx, code)
 	if errors.Is(err, store.ErrNotFound) {
 		fe.Add(field, "commune inconnue")
 		return c, nil
@@ -64,7 +67,7 @@ func (s *Service) commune(ctx context.Context, typed, field string, fe *errs.Fie
 	return c, s.infra(err)
 }
 
-func (s *Service) communesNamed(ctx context.Context, name string) ([]store.Commune, error) {
+func (s *Service) communeIndex(ctx context.Context) (*communeIndex, error) {
 	idx := s.communes
 	idx.mu.Lock()
 	defer idx.mu.Unlock()
@@ -73,20 +76,45 @@ func (s *Service) communesNamed(ctx context.Context, name string) ([]store.Commu
 		if err != nil {
 			return nil, err
 		}
-		idx.byName = map[string][]store.Commune{}
+		idx.byName, idx.byCode = map[string][]store.Commune{}, make(map[string]store.Commune, len(list))
 		for _, c := range list {
 			k := identity.Normalize(c.Name)
 			idx.byName[k] = append(idx.byName[k], c)
+			idx.byCode[c.Code] = c
 		}
 		idx.at = time.Now()
 	}
+	return idx, nil
+}
+
+func (s *Service) communesNamed(ctx context.Context, name string) ([]store.Commune, error) {
+	idx, err := s.communeIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
 	return idx.byName[identity.Normalize(name)], nil
+}
+
+func (s *Service) communeByCode(ctx context.Context, code string) (store.Commune, error) {
+	idx, err := s.communeIndex(ctx)
+	if err != nil {
+		return store.Commune{}, err
+	}
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	c, ok := idx.byCode[code]
+	if !ok {
+		return c, store.ErrNotFound
+	}
+	return c, nil
 }
 
 // CommuneName names a commune for a page: "Paris (75056)"; the code alone
 // when the commune is unknown.
 func (s *Service) CommuneName(ctx context.Context, code string) string {
-	c, err := s.Store.Commune(ctx, code)
+	c, err := s.communeByCode(ctx, code)
 	if err != nil {
 		return code
 	}

@@ -257,7 +257,7 @@ func (s *Service) updateMatch(ctx context.Context, m store.Match, name string, a
 }
 
 func matchWrongState(st match.Status) error {
-	return errs.Conflict(fmt.Sprintf("Action impossible : la mise en relation est %s (statut %s).", st.French(), st))
+	return errs.ConflictIn(fmt.Sprintf("Action impossible : la mise en relation est %s.", st.French()), string(st))
 }
 
 func matchActor(c auth.Claims) match.Actor { return match.Actor{Sub: c.Identity(), Role: c.Role} }

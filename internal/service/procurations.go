@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -534,8 +536,12 @@ func (s *Service) VerifyIdentity(ctx context.Context, who auth.Claims, ref strin
 	} else if strings.ContainsFunc(kind, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') }) {
 		fe.Add("id_document.kind", "nature de pièce attendue : cni, passeport, titre_sejour, permis...")
 	}
-	if msg := valid.Text(strings.TrimSpace(v.IDNumber), 40, true); msg != "" {
+	// A refusal may come from a person with no valid document to show.
+	number := strings.Join(strings.Fields(v.IDNumber), "")
+	if msg := valid.Text(number, 40, v.Outcome == dossier.PoliceVerified); msg != "" {
 		fe.Add("id_document.number", msg)
+	} else if number != "" && len(number) < 4 {
+		fe.Add("id_document.number", "4 caractères au moins")
 	}
 	reason := reasonField(&fe, v.Reason, v.Outcome == dossier.PoliceRefused, "motif obligatoire en cas de refus")
 	if err := fe.Err(); err != nil {
@@ -547,7 +553,7 @@ func (s *Service) VerifyIdentity(ctx context.Context, who auth.Claims, ref strin
 	}
 	return s.update(ctx, p, dossier.UpdatePoliceVerification, dossier.PoliceVerification{
 		Actor: actor(who), Outcome: v.Outcome, Rank: who.Rank, Unit: who.Unit, ReasonNote: note,
-		IDDocumentKind: kind, IDDocumentFingerprint: s.fingerprint(kind, v.IDNumber),
+		IDDocumentKind: kind, IDDocumentFingerprint: s.fingerprint(kind, number),
 	})
 }
 
@@ -584,6 +590,9 @@ func (s *Service) agentStep(ctx context.Context, who auth.Claims, ref string, wa
 
 // fingerprint lets an audit match a document number without storing it.
 func (s *Service) fingerprint(kind, number string) string {
+	if number == "" {
+		return ""
+	}
 	mac := hmac.New(sha256.New, s.FingerprintKey)
 	mac.Write([]byte(kind + ":" + strings.ToUpper(strings.Join(strings.Fields(number), ""))))
 	return hex.EncodeToString(mac.Sum(nil)[:16])
@@ -638,7 +647,7 @@ func (s *Service) updateFailure(ctx context.Context, p store.Procuration, err er
 		return wrongState(st)
 	}
 	if reason, ok := dossier.CapReached(err); ok {
-		return errs.Conflict("Validation impossible : " + reason + ".")
+		return errs.ConflictIn("Validation impossible : "+reason+".", string(dossier.AwaitingTownHall))
 	}
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
@@ -650,13 +659,14 @@ func (s *Service) updateFailure(ctx context.Context, p store.Procuration, err er
 		return wrongState(p.Status)
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errs.Unreachable(err) {
+		s.Log.Warn("portal action not completed", zap.String("reference", p.Reference), zap.Error(err))
 		return errs.ServiceUnavailable(err)
 	}
 	return s.infra(err)
 }
 
 func wrongState(st dossier.Status) error {
-	return errs.Conflict(fmt.Sprintf("Action impossible : la procuration est %s (statut %s).", st.French(), st))
+	return errs.ConflictIn(fmt.Sprintf("Action impossible : la procuration est %s.", st.French()), string(st))
 }
 
 // CommuneProcurations pages through a commune's dossiers (its town hall, support).
@@ -704,16 +714,24 @@ func (s *Service) ExamineProcuration(ctx context.Context, who auth.Claims, ref s
 		return Examination{}, err
 	}
 	x := Examination{Dossier: p}
+	// Three reads at once: an officer waits at a counter.
+	g, gctx := errgroup.WithContext(ctx)
 	for nne, into := range map[string]**store.Voter{p.GrantorNNE: &x.Grantor, p.ProxyNNE: &x.Proxy} {
-		v, err := s.Store.Voter(ctx, nne)
-		if err == nil {
-			*into = &v
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return x, s.infra(err)
-		}
+		g.Go(func() error {
+			v, err := s.Store.Voter(gctx, nne)
+			if err == nil {
+				*into = &v
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			return nil
+		})
 	}
-	x.HolderSlots, err = s.Store.ActiveSlots(ctx, p.ProxyNNE)
-	return x, s.infra(err)
+	g.Go(func() (err error) {
+		x.HolderSlots, err = s.Store.ActiveSlots(gctx, p.ProxyNNE)
+		return err
+	})
+	return x, s.infra(g.Wait())
 }
 
 // Queue is what waits for a town hall: a page of a commune's dossiers and
@@ -727,16 +745,23 @@ type Queue struct {
 
 // TownHallQueue is a commune's queue, oldest first (its town hall, support).
 func (s *Service) TownHallQueue(ctx context.Context, who auth.Claims, commune string, status dossier.Status, cursor string) (Queue, error) {
-	items, next, err := s.CommuneProcurations(ctx, who, commune, status, cursor, 50)
-	if err != nil {
-		return Queue{}, err
-	}
-	q := Queue{Items: items, Next: next}
-	if q.Commune, err = s.Store.Commune(ctx, commune); err != nil {
+	var q Queue
+	var err error
+	if q.Commune, err = s.communeByCode(ctx, commune); err != nil {
 		return q, s.notFoundOr(err, errs.NotFound("Commune inconnue."))
 	}
-	q.Counts, err = s.Store.CountByStatus(ctx, commune)
-	return q, s.infra(err)
+	// The page and the counts at once.
+	counts := make(chan error, 1)
+	go func() {
+		var err error
+		q.Counts, err = s.Store.CountByStatus(ctx, commune)
+		counts <- err
+	}()
+	q.Items, q.Next, err = s.CommuneProcurations(ctx, who, commune, status, cursor, 50)
+	if countErr := <-counts; err == nil && countErr != nil {
+		err = s.infra(countErr)
+	}
+	return q, err
 }
 
 // SearchDossiers finds, among the communes a town hall serves, the dossiers

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/procurations/procuration/internal/auth"
@@ -121,7 +122,7 @@ func (s *Service) Elections(ctx context.Context, who auth.Claims) ([]store.Elect
 // UpcomingElections are the elections with a round to come, for the pages
 // anyone reads.
 func (s *Service) UpcomingElections(ctx context.Context) ([]store.Election, error) {
-	all, err := s.Store.Elections(ctx)
+	all, err := s.elections.get(ctx, s.Store)
 	if err != nil {
 		return nil, s.infra(err)
 	}
@@ -136,4 +137,27 @@ func (s *Service) UpcomingElections(ctx context.Context) ([]store.Election, erro
 		}
 	}
 	return out, nil
+}
+
+// electionCache keeps the elections a few seconds: every page shows them,
+// and they change a few times a year.
+type electionCache struct {
+	mu   sync.Mutex
+	list []store.Election
+	at   time.Time
+}
+
+const electionsTTL = 15 * time.Second
+
+func (c *electionCache) get(ctx context.Context, st *store.Store) ([]store.Election, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.list == nil || time.Since(c.at) > electionsTTL {
+		list, err := st.Elections(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.list, c.at = list, time.Now()
+	}
+	return c.list, nil
 }

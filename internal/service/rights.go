@@ -18,12 +18,27 @@ import (
 // them no right (yet).
 var ErrNoRight = errs.Forbidden("Aucun droit ne vous est attribué sur ce service.")
 
+// AgentSignedIn is an agent's sign-in: the rights granted to their email
+// become their identity's, then AgentSession says what they hold.
+func (s *Service) AgentSignedIn(ctx context.Context, who auth.Claims) (auth.Claims, error) {
+	if err := s.Store.BindRights(ctx, who.Identity(), who.Email); err != nil {
+		return who, s.infra(err)
+	}
+	return s.AgentSession(ctx, who)
+}
+
 // AgentSession turns what the agents' identity provider says of someone
 // (who they are) into what they may do here, from the rights stored in
 // PostgreSQL: the role, the unit and rank of an officer, the communes of a
 // town hall agent. With no right the answer is ErrNoRight.
 func (s *Service) AgentSession(ctx context.Context, who auth.Claims) (auth.Claims, error) {
-	rights, err := s.Store.ActiveRights(ctx, who.Identity(), who.Email, s.Now())
+	rights, err := s.Store.ActiveRights(ctx, who.Identity(), s.Now())
+	if err == nil && len(rights) == 0 {
+		// Signed in without a right, one granted since to their email.
+		if err = s.Store.BindRights(ctx, who.Identity(), who.Email); err == nil {
+			rights, err = s.Store.ActiveRights(ctx, who.Identity(), s.Now())
+		}
+	}
 	if err != nil {
 		return who, s.infra(err)
 	}
@@ -108,8 +123,12 @@ func (s *Service) GrantRight(ctx context.Context, who auth.Claims, g Grant) (sto
 	if err := fe.Err(); err != nil {
 		return store.Right{}, err
 	}
+	communes := []string{}
+	if g.Role == auth.RoleTownHall {
+		communes = g.Communes
+	}
 	r, err := s.Store.GrantRight(ctx, store.Right{Email: email, Role: g.Role, Unit: strings.TrimSpace(g.Unit), Rank: strings.TrimSpace(g.Rank),
-		Communes: g.Communes, Campaigns: []string{}, Admin: g.Admin && g.Role == auth.RoleTownHall, ValidFrom: s.Now(), ValidUntil: until,
+		Communes: communes, Campaigns: []string{}, Admin: g.Admin && g.Role == auth.RoleTownHall, ValidFrom: s.Now(), ValidUntil: until,
 		GrantedBy: who.Identity()})
 	return r, s.infra(err)
 }
@@ -123,6 +142,9 @@ func (s *Service) RevokeRight(ctx context.Context, who auth.Claims, id int64) er
 	}
 	if who.Role != auth.RoleSupport && !(who.Role == auth.RoleTownHall && who.Admin && r.Role == auth.RoleTownHall && allServed(who, r.Communes)) {
 		return errs.Forbidden("Vous ne pouvez pas retirer ce droit.")
+	}
+	if r.Identity != nil && *r.Identity == who.Identity() {
+		return errs.Conflict("Vous ne pouvez pas retirer votre propre droit : un autre administrateur ou le support le fera.")
 	}
 	err = s.Store.RevokeRight(ctx, id, who.Identity())
 	if errors.Is(err, store.ErrNotFound) {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
@@ -38,7 +39,8 @@ type Service struct {
 	Limits *ratelimit.Limiter
 	limits *ratelimit.Limiter
 
-	communes *communeIndex
+	communes  *communeIndex
+	elections *electionCache
 }
 
 // New fills the defaults.
@@ -49,7 +51,7 @@ func New(s Service) *Service {
 	if s.Log == nil {
 		s.Log = zap.NewNop()
 	}
-	s.communes = &communeIndex{}
+	s.communes, s.elections = &communeIndex{}, &electionCache{}
 	s.limits = s.Limits
 	if s.limits == nil {
 		s.limits = ratelimit.New(s.Store.Pool())
@@ -118,9 +120,9 @@ func (h Health) Ready() bool {
 }
 
 // runUpdate sends a portal action to a workflow and waits for its result.
-// When the server gives up waiting (a worker died and its replacement is
-// taking over), the same update is sent again under the same id, so that
-// it runs once, until ctx's deadline.
+// When the server gives up waiting or aborts the update (a worker died and
+// its replacement is taking over), the same update is sent again under the
+// same id, so that it runs once, until ctx's deadline.
 func (s *Service) runUpdate(ctx context.Context, workflowID, name string, arg, result any) error {
 	id := "u-" + newID("x")[2:]
 	for {
@@ -129,8 +131,7 @@ func (s *Service) runUpdate(ctx context.Context, workflowID, name string, arg, r
 		if err == nil {
 			err = handle.Get(ctx, result)
 		}
-		var waiting *client.WorkflowUpdateServiceTimeoutOrCanceledError
-		if !errors.As(err, &waiting) || ctx.Err() != nil {
+		if !updateInterrupted(err) || ctx.Err() != nil {
 			return err
 		}
 		select {
@@ -139,4 +140,19 @@ func (s *Service) runUpdate(ctx context.Context, workflowID, name string, arg, r
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// updateInterrupted recognises an update the server did not see through
+// but that a retry under the same id completes: the wait timed out, or the
+// server aborted it while the workflow changed workers.
+func updateInterrupted(err error) bool {
+	var (
+		waiting     *client.WorkflowUpdateServiceTimeoutOrCanceledError
+		unavailable *serviceerror.Unavailable
+		aborted     *serviceerror.Aborted
+		exhausted   *serviceerror.ResourceExhausted
+		deadline    *serviceerror.DeadlineExceeded
+	)
+	return errors.As(err, &waiting) || errors.As(err, &unavailable) || errors.As(err, &aborted) ||
+		errors.As(err, &exhausted) || errors.As(err, &deadline)
 }

@@ -162,7 +162,7 @@ func (s *Service) ConfirmSignup(ctx context.Context, who auth.Claims, id string)
 	}
 	status, err := s.Store.ConfirmSignup(ctx, id)
 	if errors.Is(err, store.ErrWithdrawn) {
-		return store.Signup{}, errs.Conflict(fmt.Sprintf("Cette inscription ne peut plus être confirmée (statut %s).", status))
+		return store.Signup{}, errs.ConflictIn("Cette inscription ne peut plus être confirmée.", string(status))
 	}
 	if err != nil {
 		return store.Signup{}, s.notFoundOr(err, errs.NotFound("Inscription introuvable."))

@@ -29,8 +29,10 @@ type Right struct {
 // GrantRight stores a right and its audit line in one transaction.
 func (s *Store) GrantRight(ctx context.Context, r Right) (Right, error) {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// An agent already known by this email holds the right at once.
 		if err := tx.QueryRow(ctx, `INSERT INTO agent_rights (identity, email, role, unit, rank, communes, campaigns, admin, valid_from,
-			valid_until, granted_by) VALUES ($1, lower($2), $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, granted_at`,
+			valid_until, granted_by) VALUES (coalesce($1, (SELECT identity FROM agent_rights WHERE lower(email) = lower($2)
+			AND identity IS NOT NULL LIMIT 1)), lower($2), $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, granted_at`,
 			r.Identity, r.Email, r.Role, r.Unit, r.Rank, r.Communes, r.Campaigns, r.Admin, r.ValidFrom, r.ValidUntil, r.GrantedBy).
 			Scan(&r.ID, &r.GrantedAt); err != nil {
 			return err
@@ -60,15 +62,19 @@ func (s *Store) Right(ctx context.Context, id int64) (Right, error) {
 	return one[Right](ctx, s.pool, "right", `SELECT * FROM agent_rights WHERE id = $1`, id)
 }
 
-// ActiveRights are the rights an agent holds today. A right granted to the
-// agent's email binds to their identity at their first sign-in.
-func (s *Store) ActiveRights(ctx context.Context, identity, email string, today time.Time) ([]Right, error) {
-	if email != "" {
-		if _, err := s.pool.Exec(ctx, `UPDATE agent_rights SET identity = $1 WHERE identity IS NULL AND lower(email) = lower($2)
-			AND revoked_at IS NULL`, identity, email); err != nil {
-			return nil, err
-		}
+// BindRights gives the rights granted to an agent's email to the identity
+// that signs in with it first.
+func (s *Store) BindRights(ctx context.Context, identity, email string) error {
+	if email == "" {
+		return nil
 	}
+	_, err := s.pool.Exec(ctx, `UPDATE agent_rights SET identity = $1 WHERE identity IS NULL AND lower(email) = lower($2)
+		AND revoked_at IS NULL`, identity, email)
+	return err
+}
+
+// ActiveRights are the rights an agent's identity holds today.
+func (s *Store) ActiveRights(ctx context.Context, identity string, today time.Time) ([]Right, error) {
 	return all[Right](ctx, s.pool, `SELECT * FROM agent_rights WHERE identity = $1 AND revoked_at IS NULL
 		AND valid_from <= $2 AND (valid_until IS NULL OR valid_until >= $2) ORDER BY granted_at DESC`, identity, today)
 }

@@ -100,7 +100,7 @@ func (a *App) providers() []*web.Provider {
 		p      *web.Provider
 	}{
 		{p.FranceConnect, &web.Provider{Name: web.FranceConnect, Label: "FranceConnect", Scopes: web.GrantorScopes, ACR: "eidas1"}},
-		{p.FranceConnectPlus, &web.Provider{Name: web.FranceConnectPlus, Label: "FranceConnect+ avec France Identité", Scopes: web.GrantorScopes,
+		{p.FranceConnectPlus, &web.Provider{Name: web.FranceConnectPlus, Label: "France Identité", Scopes: web.GrantorScopes,
 			ACR: "eidas2", Encrypted: true}},
 		{p.ProConnect, &web.Provider{Name: web.ProConnect, Label: "ProConnect", Scopes: web.AgentScopes, ACR: "eidas1", Agents: true}},
 	} {
@@ -134,11 +134,12 @@ func (a *App) Worker() (worker.Worker, error) {
 	}
 	outbox := &activities.Outbox{Store: a.Store, Mailer: sender, Domain: a.Cfg.MailDomain, MarkAttempts: 3}
 	return workers.New(a.Temporal, a.Cfg.TaskQueue, workers.Deps{
-		Policy:       a.Cfg.Policy,
-		Outbox:       outbox,
-		Procurations: &activities.Procurations{Store: a.Store, Mail: outbox, TownHallFallback: a.Cfg.TownHallFallback},
-		Signups:      &activities.Signups{Store: a.Store, Mail: outbox, Issuer: issuer, PublicURL: a.Cfg.PublicURL},
-		Matches:      &activities.Matches{Store: a.Store, Mail: outbox, Issuer: issuer, PublicURL: a.Cfg.PublicURL},
+		Policy: a.Cfg.Policy,
+		Outbox: outbox,
+		Procurations: &activities.Procurations{Store: a.Store, Mail: outbox, TownHallFallback: a.Cfg.TownHallFallback,
+			PublicURL: a.Cfg.PublicURL},
+		Signups: &activities.Signups{Store: a.Store, Mail: outbox, Issuer: issuer, PublicURL: a.Cfg.PublicURL},
+		Matches: &activities.Matches{Store: a.Store, Mail: outbox, Issuer: issuer, PublicURL: a.Cfg.PublicURL},
 		Campaigns: &activities.Campaigns{Store: a.Store, Temporal: a.Temporal, Runner: &matchrun.Runner{Store: a.Store, Temporal: a.Temporal,
 			TaskQueue: a.Cfg.TaskQueue, DossierCheckEvery: a.Cfg.MatchDossierCheck}},
 	}), nil

@@ -179,7 +179,7 @@ func TestMatchFromSignupToValidatedProcuration(t *testing.T) {
 	require.Equal(t, 200, linked.Status, linked.Raw)
 	require.Equal(t, "procuration_linked", linked.Body["status"])
 	require.Equal(t, 200, s.do("POST", "/v1/procurations/"+ref+"/police-verification", s.police("opj-1"),
-		map[string]any{"outcome": "verified", "id_document": map[string]any{"kind": "cni", "number": "X1"}}).Status)
+		map[string]any{"outcome": "verified", "id_document": map[string]any{"kind": "cni", "number": "X1234"}}).Status)
 	require.Equal(t, 200, s.do("POST", "/v1/procurations/"+ref+"/town-hall-decision", s.townHall("mairie-paris", "75056"),
 		map[string]any{"outcome": "validated"}).Status)
 

@@ -107,7 +107,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 		"list-elections":            {method: "GET", path: "/v1/elections", allowed: []string{"*authenticated"}},
 		"create-procuration":        {method: "POST", path: "/v1/procurations", body: map[string]any{"grantor": map[string]any{"nne": marie, "commune_code": "75056"}, "proxy": map[string]any{"nne": jean, "birth_date": "1979-11-03"}, "validity": map[string]any{"election_id": "presidentielle-2027", "rounds": []int{1}}}, allowed: []string{"grantor", "other grantor"}, otherwise: 403},
 		"get-procuration":           {method: "GET", path: proc, allowed: []string{"grantor", "police", "town hall", "support"}, otherwise: 403, except: map[string]int{"other grantor": 404, "other town hall": 404}},
-		"verify-procuration":        {method: "POST", path: proc + "/police-verification", body: map[string]any{"outcome": "verified", "id_document": map[string]any{"kind": "cni", "number": "X1"}}, allowed: []string{"police"}, otherwise: 403},
+		"verify-procuration":        {method: "POST", path: proc + "/police-verification", body: map[string]any{"outcome": "verified", "id_document": map[string]any{"kind": "cni", "number": "X1234"}}, allowed: []string{"police"}, otherwise: 403},
 		"decide-procuration":        {method: "POST", path: proc + "/town-hall-decision", body: map[string]any{"outcome": "validated"}, allowed: []string{"town hall"}, otherwise: 403, except: map[string]int{"other town hall": 404}},
 		"cancel-procuration":        {method: "POST", path: proc + "/cancel", allowed: []string{"grantor"}, otherwise: 403, except: map[string]int{"other grantor": 404}},
 		"list-commune-procurations": {method: "GET", path: "/v1/communes/75056/procurations", allowed: []string{"town hall", "support"}, otherwise: 403},

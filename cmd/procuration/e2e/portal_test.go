@@ -59,7 +59,7 @@ func TestPortalsThreeSteps(t *testing.T) {
 	paul := b.Person("paul")
 	paul.Open(s.url + "/police").Expect(401).Has("Cet espace est réservé aux agents habilités").Check("police-connexion")
 	signIn(paul, "ProConnect", "Paul LEMAIRE")
-	paul.Has("Vérifier un dossier", "Brigadier-chef, OPJ").Check("police-accueil")
+	paul.Has("Vérifier un dossier", "brigadier-chef, OPJ").Check("police-accueil")
 	paul.Fill("Référence du dossier", ref).Click("Ouvrir le dossier").Expect(200).
 		Has("Selon FranceConnect", "Selon la liste électorale", "DUPONT", "Marie Claire", "12 avril 1985", "Lieu de naissance\nParis (75056)").Check("police-dossier")
 	paul.Select("Pièce d'identité présentée", "Passeport").Fill("Numéro de la pièce", "18AB12345")
@@ -70,7 +70,7 @@ func TestPortalsThreeSteps(t *testing.T) {
 	signIn(ines, "ProConnect", "Inès GARNIER")
 	ines.Has("Dossiers de Paris", ref, "Marie Claire DUPONT").Check("mairie-file")
 	ines.Click(ref).Has("inscrit(e) sur la liste électorale de Paris", "0 sur 1").Check("mairie-dossier")
-	ines.Click("Valider la procuration").Expect(200).Has("Dossier " + ref + " : validée").Check("mairie-apres-decision")
+	ines.Click("Valider la procuration").Expect(200).Has("Dossier " + ref + " : procuration validée").Check("mairie-apres-decision")
 
 	marie.Open(s.url+"/mes-procurations/"+ref).Has("Identité vérifiée par Paul LEMAIRE", "Procuration validée par la mairie",
 		"Prévenez Jean MARTIN").Check("suivi-validee")
@@ -79,6 +79,22 @@ func TestPortalsThreeSteps(t *testing.T) {
 
 	ines.Open(s.url+"/mairie/liste-emargement?commune=75056&election=presidentielle-2027&tour=1").
 		Has("Jean MARTIN", "Marie Claire DUPONT", "100000001").Check("liste-emargement")
+
+	// Jean holds a procuration: a second one, past the L73 cap, is refused
+	// at validation and the page offers the invalidation instead.
+	sophie := b.Person("sophie")
+	sophie.Open(s.url + "/")
+	sophie.Click("S'identifier avec FranceConnect").Click("Sophie BERNARD")
+	sophie.Fill("Votre numéro national d'électeur", "100000003").Fill("Votre commune d'inscription", "Paris").
+		Fill("Son numéro national d'électeur", "100000002").Fill("Sa date de naissance", "1979-11-03")
+	sophie.Click("Envoyer ma demande").Expect(200)
+	second := referenceRE.FindStringSubmatch(sophie.Text())[1]
+	paul.Open(s.url+"/police").Fill("Référence du dossier", second).Click("Ouvrir le dossier").Fill("Numéro de la pièce", "18CD67890").
+		Click("Identité vérifiée").Expect(200)
+	ines.Open(s.url+"/mairie/dossier/"+second).Has("1 sur 1", "le plafond est atteint")
+	ines.Click("Valider la procuration").Expect(409).Has("Validation impossible").Check("mairie-plafond")
+	ines.Select("Motif d'invalidation", "Le mandataire détient déjà le nombre maximal de procurations (article L73 du code électoral)").
+		Click("Invalider").Expect(200).Has("Dossier " + second + " : procuration invalidée")
 }
 
 // The police counter works with the keyboard alone: the reference has the
@@ -141,25 +157,29 @@ func TestPortalRefusalAndInvalidation(t *testing.T) {
 	paul.Open(s.url + "/police")
 	signIn(paul, "ProConnect", "Paul LEMAIRE")
 	paul.Fill("Référence du dossier", first).Click("Ouvrir le dossier")
-	paul.Click("Refuser").Expect(422).Has("à corriger").Check("police-refus-sans-motif")
-	paul.Fill("Numéro de la pièce", "18AB12345").Fill("Motif du refus", "La personne présente n'est pas le mandant").Click("Refuser").Expect(200).
+	paul.Click("Refuser").Expect(422).Has("1 champ à corriger", "Motif du refus : motif obligatoire en cas de refus").Check("police-refus-sans-motif")
+	// No document to show: a refusal needs no number.
+	paul.Select("Pièce d'identité présentée", "Aucune pièce valable présentée (refus)").
+		Fill("Motif du refus", "La personne présente n'est pas le mandant").Click("Refuser").Expect(200).
 		Has("Vérification refusée par Paul LEMAIRE", "La personne présente n'est pas le mandant").Check("police-refus")
 	marie.Open(s.url + "/mes-procurations/" + first).Has("La vérification d'identité a été refusée (La personne présente n'est pas le mandant)").
 		Lacks("Résilier cette procuration").Check("suivi-refusee")
+	marie.Open(s.url + "/mes-procurations/" + first + "/resilier").Expect(409).Has("Cette procuration est refusée par la police ou la gendarmerie : il n'y a plus rien à résilier").
+		Lacks("Oui, résilier")
 
 	marie.Click("Nouvelle demande").Fill("Votre numéro national d'électeur", "100000001").Fill("Votre commune d'inscription", "75056").
 		Choose("Je connais ses nom, prénoms et commune").Fill("Son nom de naissance", "Martin").Fill("Ses prénoms", "Jean").
 		Fill("Sa commune d'inscription", "Paris (75056)").Fill("Sa date de naissance", "1979-11-03")
 	marie.Click("Envoyer ma demande").Expect(200).Has("Demande enregistrée", "Jean MARTIN")
 	second := referenceRE.FindStringSubmatch(marie.Text())[1]
-	paul.Open(s.url+"/police").Fill("Référence du dossier", second).Click("Ouvrir le dossier").Fill("Numéro de la pièce", "X1").Click("Identité vérifiée")
+	paul.Open(s.url+"/police").Fill("Référence du dossier", second).Click("Ouvrir le dossier").Fill("Numéro de la pièce", "X1234").Click("Identité vérifiée")
 
 	ines := b.Person("ines")
 	ines.Open(s.url + "/mairie/dossier/" + second)
 	signIn(ines, "ProConnect", "Inès GARNIER")
 	ines.Click("Invalider").Expect(422).Has("à corriger").Check("mairie-invalidation-sans-motif")
 	ines.Select("Motif d'invalidation", "Autre motif (à préciser)").Fill("Autre motif", "Le mandant a demandé l'annulation au guichet")
-	ines.Click("Invalider").Expect(200).Has("Dossier " + second + " : invalidée")
+	ines.Click("Invalider").Expect(200).Has("Dossier " + second + " : procuration invalidée")
 	marie.Open(s.url + "/mes-procurations/" + second).Has("La mairie a invalidé la procuration : Le mandant a demandé l'annulation au guichet").
 		Check("suivi-invalidee")
 	marie.Open(s.url+"/mes-procurations").Has(first, second).Check("mes-procurations")
@@ -174,7 +194,7 @@ func TestPortalCancellation(t *testing.T) {
 	paul := b.Person("paul")
 	paul.Open(s.url + "/police")
 	signIn(paul, "ProConnect", "Paul LEMAIRE")
-	paul.Fill("Référence du dossier", ref).Click("Ouvrir le dossier").Fill("Numéro de la pièce", "X1").Click("Identité vérifiée")
+	paul.Fill("Référence du dossier", ref).Click("Ouvrir le dossier").Fill("Numéro de la pièce", "X1234").Click("Identité vérifiée")
 
 	ines := b.Person("ines")
 	ines.Open(s.url + "/mairie")
@@ -210,7 +230,7 @@ func TestPortalFranceIdentite(t *testing.T) {
 	s, b := newPortals(t)
 	luc := b.Person("luc")
 	luc.Open(s.url + "/")
-	luc.Click("S'identifier avec FranceConnect+ avec France Identité").Has("FranceConnect+ (France Identité)").Check("franceconnect-plus")
+	luc.Click("S'identifier avec France Identité").Has("FranceConnect+ (France Identité)").Check("franceconnect-plus")
 	luc.Click("Luc PETIT").Has("viennent de votre compte France Identité", "21 janvier 1968")
 	luc.Fill("Votre numéro national d'électeur", "100000004").Fill("Votre commune d'inscription", "Lyon").
 		Fill("Son numéro national d'électeur", "100000005").Fill("Sa date de naissance", "2001-09-15")
@@ -225,7 +245,7 @@ func TestPortalFranceIdentite(t *testing.T) {
 	karim.Open(s.url + "/mairie")
 	signIn(karim, "ProConnect", "Karim BOYER")
 	karim.Has("Dossiers de Lyon", ref).Click(ref).Has("Identité vérifiée par France Identité").Click("Valider la procuration").
-		Has("Dossier " + ref + " : validée")
+		Has("Dossier " + ref + " : procuration validée")
 }
 
 // What the portals refuse: a form without its session's token, another
@@ -277,6 +297,10 @@ func TestPortalAbuse(t *testing.T) {
 		sarah.Fill("Adresse électronique professionnelle de l'agent", "nadia.lefebvre@paris.fr").Select("Rôle", "Agent de mairie").
 			Fill("Communes (mairie)", "75056").Click("Attribuer").Expect(200).Has("nadia.lefebvre@paris.fr")
 
+		sarah.Fill("Adresse électronique professionnelle de l'agent", "agent.nouveau@gendarmerie.interieur.gouv.fr").
+			Select("Rôle", "Officier ou agent de police judiciaire (police, gendarmerie)").Fill("Unité (police, gendarmerie)", "Brigade de Rambouillet").
+			Fill("Grade (police, gendarmerie)", "Adjudant, OPJ").Click("Attribuer").Expect(200).Has("agent.nouveau@gendarmerie.interieur.gouv.fr", "Brigade de Rambouillet")
+
 		nadia.Open(s.url+"/mairie?q="+ref).Expect(200).Has("Dossiers de Paris", ref)
 		sarah.Click("Retirer le droit de nadia.lefebvre@paris.fr").Expect(200).Lacks("nadia.lefebvre@paris.fr")
 		nadia.Open(s.url + "/mairie").Expect(403)
@@ -293,7 +317,7 @@ func TestPortalAbuse(t *testing.T) {
 	})
 
 	t.Run("signed out, the dossier is closed", func(t *testing.T) {
-		marie.Open(s.url + "/mes-procurations").Click("Se déconnecter")
+		marie.Open(s.url + "/mes-procurations").Click("Se déconnecter").Has("Vous êtes déconnecté(e)").Check("deconnecte")
 		marie.Open(s.url + "/mes-procurations/" + ref).Expect(401).Lacks("MARTIN")
 	})
 }
@@ -305,5 +329,7 @@ func TestPortalProblemPages(t *testing.T) {
 	p := b.Person("visiteur")
 	p.Open(s.url + "/nulle-part").Expect(404).Has("Cette page n'existe pas").Check("page-introuvable")
 	p.Open(s.url + "/accessibilite").Expect(200).Has("partiellement conformes").Check("accessibilite")
+	p.Open(s.url + "/mentions-legales").Expect(200).Check("mentions-legales")
+	p.Open(s.url + "/donnees-personnelles").Expect(200).Has("un seul cookie").Check("donnees-personnelles")
 	p.Open(s.url+"/mes-procurations").Expect(401).Has("Identifiez-vous", "S'identifier avec FranceConnect").Check("connexion-mandant")
 }

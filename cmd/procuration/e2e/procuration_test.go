@@ -295,7 +295,7 @@ func TestWorkerReplacedMidDossier(t *testing.T) {
 	done := make(chan response, 1)
 	go func() {
 		done <- s.do("POST", "/v1/procurations/"+ref+"/police-verification", s.police("opj-2"),
-			map[string]any{"outcome": "verified", "id_document": map[string]any{"kind": "cni", "number": "X1"}})
+			map[string]any{"outcome": "verified", "id_document": map[string]any{"kind": "cni", "number": "X1234"}})
 	}()
 	select {
 	case r := <-done:

@@ -28,7 +28,7 @@ func TestReconcileAfterTerminationAndLostStart(t *testing.T) {
 	require.Equal(t, 201, res.Status, res.Raw)
 	terminated := res.Body["reference"].(string)
 	require.Equal(t, 200, s.do("POST", "/v1/procurations/"+terminated+"/police-verification", s.police("opj-1"),
-		map[string]any{"outcome": "verified", "id_document": map[string]any{"kind": "cni", "number": "X1"}}).Status)
+		map[string]any{"outcome": "verified", "id_document": map[string]any{"kind": "cni", "number": "X1234"}}).Status)
 	s.waitMails("fc-marie@example.fr", 2)
 	require.NoError(t, s.app.Temporal.TerminateWorkflow(ctx, dossier.WorkflowID(terminated), "", "emergency brake"))
 

@@ -23,7 +23,7 @@ func (s *stack) validated() string {
 	require.Equal(s.t, 201, res.Status, res.Raw)
 	ref := res.Body["reference"].(string)
 	require.Equal(s.t, 200, s.do("POST", "/v1/procurations/"+ref+"/police-verification", s.police("opj-1"),
-		map[string]any{"outcome": "verified", "id_document": map[string]any{"kind": "cni", "number": "X1"}}).Status)
+		map[string]any{"outcome": "verified", "id_document": map[string]any{"kind": "cni", "number": "X1234"}}).Status)
 	require.Equal(s.t, 200, s.do("POST", "/v1/procurations/"+ref+"/town-hall-decision", s.townHall("mairie-paris", "75056"),
 		map[string]any{"outcome": "validated"}).Status)
 	return ref
