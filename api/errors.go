@@ -35,7 +35,11 @@ func init() {
 				name = strings.TrimSuffix(name, " absente")
 				loc, msg = loc+"."+name, "obligatoire"
 			}
-			details = append(details, &huma.ErrorDetail{Location: loc, Message: msg})
+			detail := &huma.ErrorDetail{Location: loc, Message: msg}
+			if status == http.StatusConflict {
+				detail.Value = d.Value // the current state, never the request
+			}
+			details = append(details, detail)
 		}
 		return &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: frenchDetail(status, msg), Errors: details}
 	}

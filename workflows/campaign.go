@@ -21,7 +21,7 @@ func Campaign(ctx workflow.Context, in campaign.Life) (int, error) {
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Campagne **%s** : mises en relation jusqu'au %s ; données personnelles supprimées le %s.",
 		in.Campaign, french.Instant(in.ElectionEnd), french.Instant(purgeAt)))
 	if err := workflow.NewTimerWithOptions(ctx, in.ElectionEnd.Sub(workflow.Now(ctx)),
-		workflow.TimerOptions{Summary: "election end"}).Get(ctx, nil); err != nil {
+		workflow.TimerOptions{Summary: "fin de l'élection"}).Get(ctx, nil); err != nil {
 		return 0, err
 	}
 	if err := workflow.ExecuteActivity(activityContext(ctx, "stop the scheduled matching runs"), campaign.ActivityClose, in.Campaign).
@@ -31,7 +31,7 @@ func Campaign(ctx workflow.Context, in campaign.Life) (int, error) {
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Campagne **%s** : élection terminée ; données personnelles supprimées le %s.",
 		in.Campaign, french.Instant(purgeAt)))
 	if err := workflow.NewTimerWithOptions(ctx, purgeAt.Sub(workflow.Now(ctx)),
-		workflow.TimerOptions{Summary: "end of the retention period"}).Get(ctx, nil); err != nil {
+		workflow.TimerOptions{Summary: "fin de la durée de conservation"}).Get(ctx, nil); err != nil {
 		return 0, err
 	}
 	var purged int
@@ -43,7 +43,7 @@ func Campaign(ctx workflow.Context, in campaign.Life) (int, error) {
 // MatchingRun is what the campaign's schedule starts.
 func MatchingRun(ctx workflow.Context, id string) (int, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Minute, Summary: "run the matching of " + id,
+		StartToCloseTimeout: 30 * time.Minute, Summary: "mise en relation de la campagne " + id,
 		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3},
 	})
 	var proposed int

@@ -104,7 +104,7 @@ func (f *flow) send(ctx workflow.Context) error {
 			return err
 		}
 		if receipt.Unmarked {
-			if err := f.step(ctx, "mark "+m.MailSummary()+" sent", outbox.MarkSentActivity, m.MailKey()).Get(ctx, nil); err != nil {
+			if err := f.step(ctx, "noter l'envoi : "+m.MailSummary(), outbox.MarkSentActivity, m.MailKey()).Get(ctx, nil); err != nil {
 				return err
 			}
 		}

@@ -142,7 +142,7 @@ func (m *matchFlow) awaitAnswers(ctx workflow.Context) error {
 		half := m.since.Add(m.deadline.Sub(m.since) / 2)
 		next, summary := m.deadline, "answer deadline"
 		if m.reminders == 0 && workflow.Now(ctx).Before(half) {
-			next, summary = half, "answer reminder"
+			next, summary = half, "relance : réponse à l'offre"
 		}
 		timedOut, err := m.wait(ctx, next, summary)
 		if err != nil || !timedOut {
@@ -190,7 +190,7 @@ func (m *matchFlow) awaitLink(ctx workflow.Context) error {
 	for m.status == match.Accepted {
 		next, summary := m.in.ElectionEnd, "election end"
 		if m.reminders < len(reminders) && reminders[m.reminders].Before(next) {
-			next, summary = reminders[m.reminders], "link reminder"
+			next, summary = reminders[m.reminders], "relance : référence du dossier officiel"
 		}
 		timedOut, err := m.wait(ctx, next, summary)
 		if err != nil || !timedOut {
@@ -212,7 +212,7 @@ func (m *matchFlow) awaitLink(ctx workflow.Context) error {
 func (m *matchFlow) followDossier(ctx workflow.Context) error {
 	for m.status == match.ProcurationLinked {
 		var status string
-		if err := m.step(ctx, "read the linked dossier", match.ActivityDossierStatus, m.reference).Get(ctx, &status); err != nil {
+		if err := m.step(ctx, "lire le dossier officiel lié", match.ActivityDossierStatus, m.reference).Get(ctx, &status); err != nil {
 			return err
 		}
 		switch status {
@@ -377,7 +377,7 @@ func otherParty(p string) string {
 // record writes the step; the caller holds the mutex.
 func (m *matchFlow) record(ctx workflow.Context, step match.Step) error {
 	step.MatchID, step.Seq, step.At = m.in.MatchID, m.seq+1, workflow.Now(ctx)
-	if err := m.step(ctx, "record "+string(step.Status), match.ActivityRecordStep, step).Get(ctx, nil); err != nil {
+	if err := m.step(ctx, "enregistrer l'étape "+string(step.Status), match.ActivityRecordStep, step).Get(ctx, nil); err != nil {
 		return err
 	}
 	since := m.since

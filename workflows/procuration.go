@@ -168,17 +168,17 @@ func (p *procuration) awaitPolice(ctx workflow.Context) error {
 		if p.remindersSent == 0 {
 			next = p.since.Add(p.policy.PoliceFirstReminder)
 		}
-		kind, summary := dossier.MailPoliceReminder, "police reminder"
+		kind, summary := dossier.MailPoliceReminder, "relance : visite à la police"
 		if !p.beforeRoundSent && !p.in.FirstRound.IsZero() {
 			// A dossier submitted in the last days gets no separate warning:
 			// its submission email already carries it.
 			beforeRound := p.in.FirstRound.Add(-p.policy.BeforeRoundReminder)
 			if beforeRound.After(p.startedAt) && !beforeRound.After(next) {
-				next, kind, summary = beforeRound, dossier.MailBeforeRoundReminder, "reminder before the first round"
+				next, kind, summary = beforeRound, dossier.MailBeforeRoundReminder, "relance avant le premier tour"
 			}
 		}
 		if !next.Before(p.in.ValidUntil) {
-			next, kind, summary = p.in.ValidUntil, "", "expiry"
+			next, kind, summary = p.in.ValidUntil, "", "fin de validité"
 		}
 		timedOut, err := p.wait(ctx, next, summary)
 		if err != nil || !timedOut {
@@ -206,10 +206,10 @@ func (p *procuration) awaitPolice(ctx workflow.Context) error {
 func (p *procuration) awaitTownHall(ctx workflow.Context) error {
 	for p.status == dossier.AwaitingTownHall {
 		next := p.since.Add(p.policy.TownHallFirstReminder + time.Duration(p.remindersSent)*p.policy.TownHallReminderEvery)
-		summary := "town hall reminder"
+		summary := "relance à la mairie"
 		expiring := !next.Before(p.in.ValidUntil)
 		if expiring {
-			next, summary = p.in.ValidUntil, "expiry"
+			next, summary = p.in.ValidUntil, "fin de validité"
 		}
 		timedOut, err := p.wait(ctx, next, summary)
 		if err != nil || !timedOut {
@@ -256,7 +256,7 @@ func (p *procuration) reviewAutomatically(ctx workflow.Context) error {
 		return nil // cancelled while waiting for the lock
 	}
 	var slot dossier.SlotOutcome
-	if err := p.step(ctx, "check register and reserve the proxy's slot", dossier.ActivityReserveSlot, p.in.Reference).Get(ctx, &slot); err != nil {
+	if err := p.step(ctx, "contrôle du répertoire et réservation de la place du mandataire", dossier.ActivityReserveSlot, p.in.Reference).Get(ctx, &slot); err != nil {
 		return err
 	}
 	step := &dossier.TownHallStep{Outcome: dossier.TownHallValidated, Automatic: true}
@@ -368,7 +368,7 @@ func (p *procuration) decide(ctx workflow.Context, in dossier.TownHallDecision) 
 	status, mail := dossier.Invalidated, dossier.MailInvalidated
 	if in.Outcome == dossier.TownHallValidated {
 		var slot dossier.SlotOutcome
-		if err := p.step(ctx, "check register and reserve the proxy's slot", dossier.ActivityReserveSlot, p.in.Reference).Get(ctx, &slot); err != nil {
+		if err := p.step(ctx, "contrôle du répertoire et réservation de la place du mandataire", dossier.ActivityReserveSlot, p.in.Reference).Get(ctx, &slot); err != nil {
 			return "", err
 		}
 		if !slot.Reserved {
@@ -417,7 +417,7 @@ func (p *procuration) releaseSlot(ctx workflow.Context) error {
 	if p.status != dossier.Validated && p.status != dossier.AwaitingTownHall {
 		return nil
 	}
-	return p.step(ctx, "release the proxy's slot", dossier.ActivityReleaseSlot, p.in.Reference).Get(ctx, nil)
+	return p.step(ctx, "libération de la place du mandataire", dossier.ActivityReleaseSlot, p.in.Reference).Get(ctx, nil)
 }
 
 // record writes the step to the read model, then moves the workflow on.
@@ -428,7 +428,7 @@ func (p *procuration) record(ctx workflow.Context, status dossier.Status, actor 
 		Reference: p.in.Reference, Seq: p.seq + 1, Status: status, At: workflow.Now(ctx),
 		Actor: actor, Action: action, Police: police, TownHall: townHall,
 	}
-	if err := p.step(ctx, "record "+string(status), dossier.ActivityRecordStep, step).Get(ctx, nil); err != nil {
+	if err := p.step(ctx, "enregistrer l'étape "+string(status), dossier.ActivityRecordStep, step).Get(ctx, nil); err != nil {
 		return err
 	}
 	p.moved(step.Seq, step.At, lastEvent(step))

@@ -12,7 +12,7 @@ import (
 func Signup(ctx workflow.Context, signupID string) error {
 	workflow.SetCurrentDetails(ctx, "Envoi de l'e-mail de confirmation de l'inscription "+signupID)
 	var receipt outbox.Receipt
-	if err := workflow.ExecuteActivity(mailContext(ctx, "email sign-up confirmation"), signup.ActivitySendConfirmation, signupID).
+	if err := workflow.ExecuteActivity(mailContext(ctx, "e-mail de confirmation de l'inscription"), signup.ActivitySendConfirmation, signupID).
 		Get(ctx, &receipt); err != nil {
 		return err
 	}

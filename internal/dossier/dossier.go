@@ -247,4 +247,4 @@ type SlotOutcome struct {
 func (m Mail) MailKey() string { return m.Key }
 
 // MailSummary names the email in the Web UI.
-func (m Mail) MailSummary() string { return "email " + string(m.Kind) }
+func (m Mail) MailSummary() string { return "e-mail " + string(m.Kind) }

@@ -177,7 +177,7 @@ func (s Status) French() string {
 func (m Mail) MailKey() string { return m.Key }
 
 // MailSummary names the email in the Web UI.
-func (m Mail) MailSummary() string { return "email " + string(m.Kind) + " to " + m.Party }
+func (m Mail) MailSummary() string { return "e-mail " + string(m.Kind) + " à " + m.Party }
 
 // Support is support staff acting from the Temporal Web UI.
 var Support = Actor{Sub: "temporal-ui", Role: "support"}

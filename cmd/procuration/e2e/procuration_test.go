@@ -145,7 +145,8 @@ func TestThreeStepFlowOverHTTP(t *testing.T) {
 	// Out of order: 409 naming the status.
 	early := s.do("POST", "/v1/procurations/"+ref+"/town-hall-decision", paris, map[string]any{"outcome": "validated"})
 	require.Equal(t, 409, early.Status, early.Raw)
-	require.Contains(t, early.Body["detail"], "awaiting_police")
+	require.Equal(t, "awaiting_police", early.state(), early.Raw)
+	require.Contains(t, early.Body["detail"], "en attente de vérification par la police")
 
 	// 2. Police.
 	require.Equal(t, 422, s.do("POST", "/v1/procurations/"+ref+"/police-verification", police,
@@ -160,7 +161,7 @@ func TestThreeStepFlowOverHTTP(t *testing.T) {
 	twice := s.do("POST", "/v1/procurations/"+ref+"/police-verification", police,
 		map[string]any{"outcome": "verified", "id_document": map[string]any{"kind": "cni", "number": "123456789012"}})
 	require.Equal(t, 409, twice.Status)
-	require.Contains(t, twice.Body["detail"], "awaiting_town_hall")
+	require.Equal(t, "awaiting_town_hall", twice.state(), twice.Raw)
 	receipt := s.waitMails("fc-marie@example.fr", 2)[1]
 	require.Contains(t, receipt.Text, "Paul LEMAIRE, brigadier-chef")
 	require.Contains(t, receipt.Text, "Commissariat central du 11e arrondissement")

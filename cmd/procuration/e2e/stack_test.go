@@ -145,6 +145,18 @@ type response struct {
 	Raw    string
 }
 
+// state is the current status a 409 names in its errors.
+func (r response) state() string {
+	list, _ := r.Body["errors"].([]any)
+	for _, e := range list {
+		if d, ok := e.(map[string]any); ok && d["location"] == "status" {
+			v, _ := d["value"].(string)
+			return v
+		}
+	}
+	return ""
+}
+
 func (s *stack) do(method, path, token string, body any, headers ...string) response {
 	s.t.Helper()
 	var r io.Reader
