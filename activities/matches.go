@@ -82,6 +82,17 @@ func (a *Matches) SendMatchMail(ctx context.Context, m match.Mail) (outbox.Recei
 	if mt.AnswerDeadline != nil {
 		data.Deadline = *mt.AnswerDeadline
 	}
+	requester := self
+	if m.Party == match.Volunteer {
+		requester = peer
+	}
+	stations, err := a.Store.PollingStations(ctx, requester.PollingStation, peer.PollingStation)
+	if err != nil {
+		return outbox.Receipt{}, err
+	}
+	if requester.PollingStation != "" {
+		data.Station = stations[requester.PollingStation].Label()
+	}
 	if mt.EndReason != nil {
 		data.Reason = *mt.EndReason
 	}
@@ -104,7 +115,10 @@ func (a *Matches) SendMatchMail(ctx context.Context, m match.Mail) (outbox.Recei
 		data.AcceptLink, data.DeclineLink = link+"accepted", link+"declined"
 	case match.MailContacts:
 		data.Contact = &mail.Contact{Name: strings.TrimSpace(peer.GivenNames + " " + peer.FamilyName), Email: peer.Email, Phone: peer.Phone,
-			BirthDate: peer.BirthDate, Commune: peerCommune.Name, PollingStation: peer.PollingStation, NNE: peer.NNE}
+			BirthDate: peer.BirthDate, Commune: peerCommune.Name, NNE: peer.NNE}
+		if peer.PollingStation != "" {
+			data.Contact.PollingStation = stations[peer.PollingStation].Label()
+		}
 		if m.Party == match.Requester {
 			attachments = append(attachments, mail.Attachment{Name: "cerfa-14952-procuration.pdf", PDF: a.cerfa(ctx, self, peer, rounds)})
 		}

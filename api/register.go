@@ -47,6 +47,9 @@ type lookupOutput struct {
 	Body struct {
 		NNE            string `json:"nne"`
 		PollingStation string `json:"polling_station"`
+		// How people name it: name, address and number where the
+		// commune's list of stations has them, the number otherwise.
+		PollingStationLabel string `json:"polling_station_label"`
 	}
 }
 
@@ -85,7 +88,7 @@ func (h *handlers) registerRegister(api huma.API) {
 			return nil, h.fail(err)
 		}
 		out := &lookupOutput{}
-		out.Body.NNE, out.Body.PollingStation = v.NNE, v.PollingStation
+		out.Body.NNE, out.Body.PollingStation, out.Body.PollingStationLabel = v.NNE, v.PollingStation, v.Station().Label()
 		return out, nil
 	})
 

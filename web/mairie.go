@@ -138,7 +138,7 @@ func (s *Server) townHallDecide(q *request) error {
 	}
 	if e, ok := errs.As(err); ok && e.Kind == errs.KindConflict && e.State == string(dossier.AwaitingTownHall) {
 		// Past the proxy's cap: the page again, to invalidate instead.
-		f.add("outcome", e.Message)
+		f.Refused = e.Message
 		return s.examination(q, f, http.StatusConflict)
 	}
 	if err = f.fromError(err, alias); err != nil {
@@ -158,6 +158,7 @@ type sheetView struct {
 	Election  string
 	Round     int
 	Station   string
+	Stations  []store.PollingStation
 	Day       time.Time
 	Lines     []store.Signing
 	Asked     bool
@@ -181,6 +182,9 @@ func (s *Server) signingSheet(q *request) error {
 	if !slices.Contains(who.Communes, v.Commune) {
 		v.Commune = who.Communes[0]
 	}
+	if v.Stations, err = s.svc.CommuneStations(q.ctx(), who, v.Commune); err != nil {
+		return err
+	}
 	if v.Election != "" && v.Round > 0 {
 		v.Asked = true
 		v.Lines, v.Day, err = s.svc.SigningSheet(q.ctx(), who, v.Commune, v.Election, v.Round, v.Station)
@@ -199,12 +203,22 @@ func writeSheet(w http.ResponseWriter, v sheetView) error {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="procurations-%s-%s-tour%d.csv"`, v.Commune, v.Day.Format(time.DateOnly), v.Round))
 	out := csv.NewWriter(w)
-	_ = out.Write([]string{"bureau_de_vote", "mandataire_nom", "mandataire_prenoms", "mandataire_naissance", "mandant_nom", "mandant_prenoms",
+	_ = out.Write([]string{"bureau_de_vote", "bureau_de_vote_nom", "mandataire_nom", "mandataire_prenoms", "mandataire_naissance", "mandant_nom", "mandant_prenoms",
 		"mandant_numero_electeur", "valable_jusqu_au", "reference"})
 	for _, l := range v.Lines {
-		_ = out.Write([]string{l.PollingStation, l.ProxyFamilyName, l.ProxyGivenNames, l.ProxyBirthDate.Format("02/01/2006"), l.GrantorFamilyName,
+		_ = out.Write([]string{l.PollingStation, l.Station().Label(), l.ProxyFamilyName, l.ProxyGivenNames, l.ProxyBirthDate.Format("02/01/2006"), l.GrantorFamilyName,
 			l.GrantorGivenNames, l.GrantorNNE, french.Date(l.ValidUntil), l.Reference})
 	}
 	out.Flush()
 	return out.Error()
+}
+
+// StationLabel names the chosen station, for the sheet's title.
+func (v sheetView) StationLabel() string {
+	for _, st := range v.Stations {
+		if st.Code == v.Station {
+			return st.Label()
+		}
+	}
+	return store.StationNumber(v.Station)
 }

@@ -49,6 +49,9 @@ type form struct {
 	// Order lists the fields in error in the order of the page, for the
 	// summary at the top.
 	Order []string
+	// Refused is why the action itself was refused while every field was
+	// right (a state or a rule, such as the L73 cap).
+	Refused string
 }
 
 func newForm() form {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/procurations/procuration/internal/config"
 	"github.com/procurations/procuration/internal/db"
 	"github.com/procurations/procuration/internal/geo"
+	"github.com/procurations/procuration/internal/store"
 )
 
 func migrateCmd() *cobra.Command {
@@ -71,8 +73,49 @@ func registerCmd() *cobra.Command {
 		},
 	}
 	cfg = configured(importCmd)
-	cmd.AddCommand(importCmd)
+	var stationsCfg *config.Config
+	stationsCmd := &cobra.Command{
+		Use:   "stations FILE",
+		Short: "Upsert the communes' lists of polling stations (CSV: code,commune_code,name,address)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			a, err := open(cmd.Context(), stationsCfg)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			res, err := a.Store.ImportPollingStations(cmd.Context(), f)
+			for _, r := range res.Rejected {
+				fmt.Fprintf(os.Stderr, "line %d: %s\n", r.Line, r.Reason)
+			}
+			if err != nil {
+				return fmt.Errorf("nothing imported: %w", err)
+			}
+			fmt.Printf("imported %d polling stations, rejected %d lines\n", res.Imported, len(res.Rejected)+res.MoreRejected)
+			return nil
+		},
+	}
+	stationsCfg = configured(stationsCmd)
+	cmd.AddCommand(importCmd, stationsCmd)
 	return cmd
+}
+
+// seedStations names every polling station the register uses.
+func seedStations(ctx context.Context, st *store.Store, communes []store.Commune) (int, error) {
+	codes, err := st.StationCodes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	names := make(map[string]string, len(communes))
+	for _, c := range communes {
+		names[c.Code] = c.Name
+	}
+	return st.UpsertPollingStations(ctx, geo.SyntheticStations(codes, func(code string) string { return names[code] }))
 }
 
 func seedCmd() *cobra.Command {
@@ -111,12 +154,16 @@ func seedCmd() *cobra.Command {
 			if len(res.Rejected) > 0 {
 				return fmt.Errorf("synthetic register: %d lines rejected, first: line %d %s", len(res.Rejected), res.Rejected[0].Line, res.Rejected[0].Reason)
 			}
+			stations, err := seedStations(ctx, a.Store, communes)
+			if err != nil {
+				return err
+			}
 			granted, err := app.SeedDemoRights(ctx, a.Store)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("demo data: %d communes, election %s, %d voters in the register, %d agents' rights\n", len(communes), geo.DemoElection.ID,
-				res.Imported, granted)
+			fmt.Printf("demo data: %d communes, election %s, %d voters in the register, %d polling stations, %d agents' rights\n",
+				len(communes), geo.DemoElection.ID, res.Imported, stations, granted)
 			return nil
 		},
 	}

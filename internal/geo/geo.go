@@ -9,6 +9,7 @@ import (
 	_ "embed"
 	"encoding/csv"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math/rand/v2"
 	"sort"
@@ -166,4 +167,28 @@ var DemoAgents = []DemoAgent{
 func DemoEmail(v store.Voter) string {
 	given, _, _ := strings.Cut(v.GivenNames, " ")
 	return strings.ToLower(given+"."+v.FamilyName) + "@example.fr"
+}
+
+var (
+	stationPlaces = []string{"École élémentaire Jules-Ferry", "École maternelle Louise-Michel", "Groupe scolaire Victor-Hugo",
+		"Gymnase Jean-Moulin", "Salle polyvalente", "Maison des associations", "École Jean-Jaurès", "Centre social Simone-Veil",
+		"Salle des fêtes", "École primaire Marie-Curie", "Médiathèque Albert-Camus", "Collège Jean-Zay"}
+	stationStreets = []string{"rue de la République", "rue Jean-Jaurès", "rue Victor-Hugo", "rue des Écoles", "avenue Pasteur",
+		"rue du Général-de-Gaulle", "place de la Paix", "boulevard Gambetta", "rue de la Liberté", "allée des Tilleuls"}
+)
+
+// SyntheticStations names the polling stations the register uses, the same
+// way every time: schools, gymnasiums and halls at made-up addresses.
+func SyntheticStations(stations []store.PollingStation, communeName func(code string) string) []store.PollingStation {
+	out := make([]store.PollingStation, 0, len(stations))
+	for _, p := range stations {
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(p.Code))
+		n := int(h.Sum32())
+		where := communeName(p.CommuneCode)
+		p.Name = stationPlaces[n%len(stationPlaces)]
+		p.Address = fmt.Sprintf("%d %s, %s", n/7%120+1, stationStreets[n/13%len(stationStreets)], where)
+		out = append(out, p)
+	}
+	return out
 }

@@ -207,6 +207,9 @@ type MatchMail struct {
 	Paused    bool
 	Count     int
 	Reference string
+	// Station is where the vote is cast: the requester's polling station,
+	// by name and address.
+	Station string
 }
 
 // Contact is the other party's details, disclosed after both accepted.

@@ -809,3 +809,16 @@ func (s *Service) SigningSheet(ctx context.Context, who auth.Claims, commune, el
 	sheet, err := s.Store.SigningSheet(ctx, commune, station, day)
 	return sheet, day, s.infra(err)
 }
+
+// CommuneStations lists the polling stations of a commune, for its town
+// hall to choose one by name.
+func (s *Service) CommuneStations(ctx context.Context, who auth.Claims, commune string) ([]store.PollingStation, error) {
+	if err := requireRole(who, auth.RoleTownHall, auth.RoleSupport); err != nil {
+		return nil, err
+	}
+	if who.Role == auth.RoleTownHall && !who.ServesCommune(commune) {
+		return nil, errs.Forbidden("Vous n'agissez pas pour cette commune.")
+	}
+	stations, err := s.Store.CommuneStations(ctx, commune)
+	return stations, s.infra(err)
+}

@@ -368,14 +368,22 @@ type Signing struct {
 	GrantorNNE        string    `db:"grantor_nne"`
 	ValidUntil        time.Time `db:"valid_until"`
 	PollingStation    string    `db:"polling_station"`
+	StationName       string    `db:"station_name"`
+	StationAddress    string    `db:"station_address"`
+}
+
+// Station is the grantor's polling station, by name and address.
+func (l Signing) Station() PollingStation {
+	return PollingStation{Code: l.PollingStation, Name: l.StationName, Address: l.StationAddress}
 }
 
 // SigningSheet lists the validated procurations covering a day, for the
 // grantors registered at a polling station of a commune ("" for all).
 func (s *Store) SigningSheet(ctx context.Context, commune, station string, day time.Time) ([]Signing, error) {
 	return all[Signing](ctx, s.pool, `SELECT p.reference, p.proxy_family_name, p.proxy_given_names, p.proxy_birth_date,
-		p.grantor_family_name, p.grantor_given_names, p.grantor_nne, p.valid_until, v.polling_station
-		FROM procurations p JOIN voters v ON v.nne = p.grantor_nne
+		p.grantor_family_name, p.grantor_given_names, p.grantor_nne, p.valid_until, v.polling_station,
+		coalesce(ps.name, '') AS station_name, coalesce(ps.address, '') AS station_address
+		FROM procurations p JOIN voters v ON v.nne = p.grantor_nne LEFT JOIN polling_stations ps ON ps.code = v.polling_station
 		WHERE p.grantor_commune_code = $1 AND p.status = 'validated' AND p.coverage @> $3::date
 		AND ($2 = '' OR v.polling_station = $2)
 		ORDER BY v.polling_station, p.grantor_family_name, p.grantor_given_names`, commune, station, day)

@@ -27,7 +27,21 @@ type Voter struct {
 	PollingStation string    `db:"polling_station"`
 	// BirthPlace is the INSEE code of the birthplace, where the extract has it.
 	BirthPlace string `db:"birth_place"`
+	// The polling station's name and address, where the commune's list of
+	// stations has them (read only).
+	StationName    string `db:"station_name"`
+	StationAddress string `db:"station_address"`
 }
+
+// Station is the voter's polling station, to show by name and address.
+func (v Voter) Station() PollingStation {
+	return PollingStation{Code: v.PollingStation, CommuneCode: v.CommuneCode, Name: v.StationName, Address: v.StationAddress}
+}
+
+// voterSelect reads voters with their polling station's name and address.
+const voterSelect = `SELECT v.nne, v.family_name, v.given_names, v.sex, v.birth_date, v.commune_code, v.polling_station, v.birth_place,
+	coalesce(ps.name, '') AS station_name, coalesce(ps.address, '') AS station_address
+	FROM voters v LEFT JOIN polling_stations ps ON ps.code = v.polling_station`
 
 const voterColumns = `nne, family_name, given_names, sex, birth_date, commune_code, polling_station, birth_place`
 
@@ -40,13 +54,13 @@ var (
 func ValidNNE(s string) bool { return nnePattern.MatchString(s) }
 
 func (s *Store) Voter(ctx context.Context, nne string) (Voter, error) {
-	return one[Voter](ctx, s.pool, "voter", `SELECT `+voterColumns+` FROM voters WHERE nne = $1`, nne)
+	return one[Voter](ctx, s.pool, "voter", voterSelect+` WHERE v.nne = $1`, nne)
 }
 
 // VotersBorn lists the voters of a commune born on a day: "find my voter
 // number" compares their names in Go, as registers write them.
 func (s *Store) VotersBorn(ctx context.Context, commune string, birthDate time.Time) ([]Voter, error) {
-	return all[Voter](ctx, s.pool, `SELECT `+voterColumns+` FROM voters WHERE commune_code = $1 AND birth_date = $2 ORDER BY nne`,
+	return all[Voter](ctx, s.pool, voterSelect+` WHERE v.commune_code = $1 AND v.birth_date = $2 ORDER BY v.nne`,
 		commune, birthDate)
 }
 

@@ -78,7 +78,7 @@ func TestPortalsThreeSteps(t *testing.T) {
 	assert.Contains(t, mails[len(mails)-1].Subject, "validée")
 
 	ines.Open(s.url+"/mairie/liste-emargement?commune=75056&election=presidentielle-2027&tour=1").
-		Has("Jean MARTIN", "Marie Claire DUPONT", "100000001").Check("liste-emargement")
+		Has("Jean MARTIN", "Marie Claire DUPONT", "100000001", ", Paris (bureau n° 1)").Check("liste-emargement")
 
 	// Jean holds a procuration: a second one, past the L73 cap, is refused
 	// at validation and the page offers the invalidation instead.
@@ -140,7 +140,7 @@ func TestPortalRequestFieldErrors(t *testing.T) {
 	// The voter number, found from the identity the account gave.
 	marie.Open(s.url + "/demande").Click("Je ne connais pas mon numéro").Check("numero-electeur")
 	assert.Equal(t, "DUPONT", browsertest.Eval[string](marie, `document.getElementById('family_name').value`))
-	marie.Fill("Commune d'inscription", "Paris").Click("Rechercher").Expect(200).Has("Numéro d'électeur : 100000001", "bureau de vote 75056_0001").
+	marie.Fill("Commune d'inscription", "Paris").Click("Rechercher").Expect(200).Has("Numéro d'électeur : 100000001", "bureau de vote : ", ", Paris (bureau n° 1)").Lacks("75056_0001").
 		Check("numero-electeur-trouve")
 	marie.Click("Demander une procuration avec ce numéro")
 	assert.Equal(t, "100000001", browsertest.Eval[string](marie, `document.getElementById('grantor-nne').value`))

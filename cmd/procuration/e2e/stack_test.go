@@ -222,4 +222,11 @@ func (s *stack) loadVoters(extra ...string) {
 	}
 	res := s.do("POST", "/v1/register/imports", s.support(), csv.String())
 	require.Equal(s.t, 200, res.Status, res.Raw)
+	// The communes' lists of stations, as the seed names them.
+	codes, err := s.app.Store.StationCodes(context.Background())
+	require.NoError(s.t, err)
+	_, err = s.app.Store.UpsertPollingStations(context.Background(), geo.SyntheticStations(codes, func(code string) string {
+		return map[string]string{"75056": "Paris", "69123": "Lyon"}[code]
+	}))
+	require.NoError(s.t, err)
 }
