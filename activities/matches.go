@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/cerfa"
 	"github.com/procurations/procuration/internal/mail"
 	"github.com/procurations/procuration/internal/match"
 	"github.com/procurations/procuration/internal/outbox"
@@ -111,8 +112,24 @@ func (a *Matches) SendMatchMail(ctx context.Context, m match.Mail) (outbox.Recei
 		if err != nil {
 			return outbox.Receipt{}, err
 		}
-		link := fmt.Sprintf("%s/liens/reponse/%s?token=%s&outcome=", a.PublicURL, url.PathEscape(mt.ID), url.QueryEscape(token))
+		link := fmt.Sprintf("%s/c/%s/offre/%s?token=%s&outcome=", a.PublicURL, url.PathEscape(campaign.ID), url.PathEscape(mt.ID), url.QueryEscape(token))
 		data.AcceptLink, data.DeclineLink = link+"accepted", link+"declined"
+	default:
+		// Every later email leads to the match's page on the campaign's
+		// site, until the campaign's data is deleted.
+		role := auth.RoleRequester
+		if m.Party == match.Volunteer {
+			role = auth.RoleVolunteer
+		}
+		token, err := a.Issuer.MintLink(role, self.ID, auth.PurposeMatch, mt.ID, time.Now().Add(campaign.Retention+180*24*time.Hour))
+		if err != nil {
+			return outbox.Receipt{}, err
+		}
+		data.MatchLink = fmt.Sprintf("%s/c/%s/ma-mise-en-relation/%s?token=%s", a.PublicURL, url.PathEscape(campaign.ID),
+			url.PathEscape(mt.ID), url.QueryEscape(token))
+	}
+	data.Color = campaign.Site.Color
+	switch m.Kind {
 	case match.MailContacts:
 		data.Contact = &mail.Contact{Name: strings.TrimSpace(peer.GivenNames + " " + peer.FamilyName), Email: peer.Email, Phone: peer.Phone,
 			BirthDate: peer.BirthDate, Commune: peerCommune.Name, NNE: peer.NNE}
@@ -120,7 +137,11 @@ func (a *Matches) SendMatchMail(ctx context.Context, m match.Mail) (outbox.Recei
 			data.Contact.PollingStation = stations[peer.PollingStation].Label()
 		}
 		if m.Party == match.Requester {
-			attachments = append(attachments, mail.Attachment{Name: "cerfa-14952-procuration.pdf", PDF: a.cerfa(ctx, self, peer, rounds)})
+			pdf, err := a.cerfa(ctx, campaign, self, peer, mt.Rounds)
+			if err != nil {
+				return outbox.Receipt{}, err
+			}
+			attachments = append(attachments, mail.Attachment{Name: "cerfa-14952-procuration.pdf", PDF: pdf})
 		}
 	}
 	subject, text, html, err := mail.Render(string(m.Kind), data)
@@ -141,30 +162,18 @@ func (a *Matches) rounds(ctx context.Context, c store.Campaign, rounds []int16) 
 }
 
 // cerfa pre-fills the proxy form (Cerfa 14952) with what the platform knows.
-func (a *Matches) cerfa(ctx context.Context, grantor, proxy store.Signup, rounds string) []byte {
-	commune := grantor.CommuneCode
-	if c, err := a.Store.Commune(ctx, grantor.CommuneCode); err == nil {
-		commune = c.Name + " (" + c.Code + ")"
+func (a *Matches) cerfa(ctx context.Context, c store.Campaign, requester, volunteer store.Signup, rounds []int16) ([]byte, error) {
+	commune, err := a.Store.Commune(ctx, requester.CommuneCode)
+	if err != nil {
+		return nil, err
 	}
-	date := func(t time.Time) string { return t.Format("02/01/2006") }
-	return mail.PDF([]mail.Line{
-		{Text: "Procuration de vote - formulaire Cerfa n° 14952 (pré-rempli)", Size: 15, Bold: true},
-		{Text: "À compléter, signer et présenter avec une pièce d'identité au commissariat ou à la gendarmerie.", Size: 9},
-		{},
-		{Text: "Le mandant (électeur qui donne procuration)", Bold: true},
-		{Text: "Nom : " + grantor.FamilyName},
-		{Text: "Prénoms : " + grantor.GivenNames},
-		{Text: "Date de naissance : " + date(grantor.BirthDate)},
-		{Text: "Commune d'inscription : " + commune},
-		{Text: "Numéro national d'électeur : " + grantor.NNE},
-		{},
-		{Text: "Le mandataire (électeur qui votera)", Bold: true},
-		{Text: "Nom : " + proxy.FamilyName},
-		{Text: "Prénoms : " + proxy.GivenNames},
-		{Text: "Date de naissance : " + date(proxy.BirthDate)},
-		{Text: "Numéro national d'électeur : " + proxy.NNE},
-		{},
-		{Text: "Validité", Bold: true},
-		{Text: rounds},
-	})
+	e, err := a.Store.Election(ctx, c.ElectionID)
+	if err != nil {
+		return nil, err
+	}
+	pdf, err := cerfa.Render(cerfa.ForMatch(c.Name, requester, volunteer, commune, e, rounds))
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError("cerfa", outbox.ErrPermanent, err)
+	}
+	return pdf, nil
 }

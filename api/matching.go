@@ -21,6 +21,16 @@ type campaignBody struct {
 	RetentionDays      *int   `json:"retention_days,omitempty" minimum:"1" maximum:"365" doc:"personal data is deleted this long after the election; default 30"`
 	MatchingEveryMin   *int   `json:"matching_every_minutes,omitempty" minimum:"0" maximum:"10080" doc:"scheduled matching runs; 0: on demand only; default 60"`
 	LinkReminderDays   []int  `json:"link_reminder_days,omitempty" maxItems:"5" doc:"days after both accepted when the requester is reminded to link the dossier; default [2,5]"`
+	CampaignSiteBody
+}
+
+// CampaignSiteBody is how the public site and the emails present the campaign.
+type CampaignSiteBody struct {
+	Color              string   `json:"color,omitempty" maxLength:"7" doc:"#rrggbb, contrasted 4.5:1 on white; default #5a2d82" example:"#5a2d82"`
+	LogoURL            string   `json:"logo_url,omitempty" maxLength:"500" doc:"https address of the logo"`
+	Tagline            string   `json:"tagline,omitempty" maxLength:"200"`
+	OfficialRequestURL string   `json:"official_request_url,omitempty" maxLength:"500" doc:"where requesters make the official request; default this deployment's grantor portal" example:"https://www.maprocuration.gouv.fr"`
+	Communes           []string `json:"communes,omitempty" maxItems:"1000" doc:"INSEE codes of the communes covered (a municipal list's campaign); default the whole election"`
 }
 
 type campaignOutput struct {
@@ -35,6 +45,7 @@ type campaignOutput struct {
 		MatchingEveryMin   int       `json:"matching_every_minutes"`
 		LinkReminderDays   []int     `json:"link_reminder_days"`
 		CreatedAt          time.Time `json:"created_at"`
+		CampaignSiteBody
 	}
 }
 
@@ -144,7 +155,8 @@ func (h *handlers) registerCampaigns(api huma.API) {
 		b := in.Body
 		c, err := h.svc.CreateCampaign(ctx, claimsFrom(ctx), service.CampaignSettings{ID: b.ID, Name: b.Name, ElectionID: b.ElectionID,
 			Sender: b.Sender, BackOfficeApproval: b.BackOfficeApproval, AnswerWindowHours: b.AnswerWindowHours, RetentionDays: b.RetentionDays,
-			MatchingEveryMinutes: b.MatchingEveryMin, LinkReminderDays: b.LinkReminderDays})
+			MatchingEveryMinutes: b.MatchingEveryMin, LinkReminderDays: b.LinkReminderDays,
+			Site: store.CampaignSite{Color: b.Color, LogoURL: b.LogoURL, Tagline: b.Tagline, OfficialRequestURL: b.OfficialRequestURL, Communes: b.Communes}})
 		if err != nil {
 			return nil, h.fail(err)
 		}
@@ -156,6 +168,8 @@ func (h *handlers) registerCampaigns(api huma.API) {
 		for _, d := range c.LinkReminderDays {
 			o.LinkReminderDays = append(o.LinkReminderDays, int(d))
 		}
+		o.CampaignSiteBody = CampaignSiteBody{Color: c.Site.Color, LogoURL: c.Site.LogoURL, Tagline: c.Site.Tagline,
+			OfficialRequestURL: c.Site.OfficialRequestURL, Communes: c.Site.Communes}
 		return out, nil
 	})
 	for _, side := range []string{store.SideRequest, store.SideVolunteer} {

@@ -107,7 +107,13 @@ func New(d Deps) (http.Handler, huma.API) {
 		d.Pages.Register(mux)
 		pages = d.Pages.Problem
 	}
-	return guard(d.Log, mux, pages), api
+	// Pages see the client's address as the API does, behind the same
+	// trusted proxies.
+	withClient := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		addr := clientAddress(r.RemoteAddr, r.Header.Get("X-Forwarded-For"), d.TrustedProxies)
+		mux.ServeHTTP(w, r.WithContext(service.WithClient(r.Context(), addr)))
+	})
+	return guard(d.Log, withClient, pages), api
 }
 
 type handlers struct {

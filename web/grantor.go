@@ -80,7 +80,7 @@ func (s *Server) lookup(q *request) error {
 	}
 	f := formOf(q.r, "family_name", "given_names", "birth_date", "commune_code")
 	v, err := s.svc.LookupVoter(q.ctx(), q.session.Who, service.Lookup{FamilyName: f.Value("family_name"), GivenNames: f.Value("given_names"),
-		BirthDate: f.Value("birth_date"), CommuneCode: f.Value("commune_code")}, q.r.RemoteAddr)
+		BirthDate: f.Value("birth_date"), CommuneCode: f.Value("commune_code")}, service.Client(q.ctx()))
 	if e, ok := errs.As(err); ok && e.Kind == errs.KindNotFound {
 		f.add("family_name", e.Message)
 		err = nil

@@ -18,6 +18,8 @@ import (
 	"github.com/procurations/procuration/internal/dossier"
 	"github.com/procurations/procuration/internal/errs"
 	"github.com/procurations/procuration/internal/french"
+	"github.com/procurations/procuration/internal/match"
+	"github.com/procurations/procuration/internal/service"
 )
 
 // view is what every page template receives.
@@ -36,6 +38,8 @@ type view struct {
 	Main template.HTML
 	// Path is the page's, for the menu's current item.
 	Path string
+	// Site is the campaign whose public site the page belongs to.
+	Site *service.Site
 }
 
 // form is a form's state between a submission and its page.
@@ -171,6 +175,45 @@ var funcs = template.FuncMap{
 		f.Labels[name] = label
 		return ""
 	},
+	// initials stand in for a campaign's logo: "Plan Procu 2027" → "PP".
+	"initials": func(name string) string {
+		var out []rune
+		for _, w := range strings.Fields(name) {
+			if r, _ := utf8.DecodeRuneInString(w); unicode.IsLetter(r) && len(out) < 2 {
+				out = append(out, unicode.ToUpper(r))
+			}
+		}
+		return string(out)
+	},
+	"days":        func(d time.Duration) int { return int(d.Hours() / 24) },
+	"matchStatus": func(st match.Status) string { return st.French() },
+	"deref2": func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	},
+	// next says what a match waits for, to the party reading it.
+	"next": func(st match.Status, party string) string {
+		requester := party == match.Requester
+		switch st {
+		case match.Proposed, match.AwaitingAnswer:
+			return "Chacun de vous deux accepte ou décline la mise en relation ; un courriel vous dira la suite."
+		case match.Accepted:
+			if requester {
+				return "Faites votre demande de procuration, puis indiquez-nous sa référence ci-dessus."
+			}
+			return "La personne fait sa demande de procuration à votre nom ; nous vous écrirons quand la mairie l'aura validée."
+		case match.ProcurationLinked:
+			return "La demande de procuration suit son cours (police ou gendarmerie, puis mairie) : nous vous écrirons dès qu'elle sera validée."
+		case match.Completed:
+			if requester {
+				return "La procuration est validée : votre mandataire votera pour vous. Pensez à le lui confirmer."
+			}
+			return "La procuration est validée : le jour du scrutin, votez au bureau de vote indiqué ci-dessus avec votre pièce d'identité."
+		}
+		return "Cette mise en relation est terminée. Si vous restez inscrit(e), nous vous proposerons une autre personne dès que possible."
+	},
 	// once names a form's filling, so that sending it twice files once.
 	"once": func() string { return randomToken(16) },
 }
@@ -206,13 +249,14 @@ func newInput(f form, name, label string, opts ...string) input {
 	return in
 }
 
-// parsePages builds one template per page: the layout and the page's file.
-func parsePages() (map[string]*template.Template, error) {
-	layout, err := template.New("layout").Funcs(funcs).ParseFS(files, "templates/layout/*.html")
+// parsePages builds one template per page of dir: the layout of dir and
+// the page's file.
+func parsePages(dir string) (map[string]*template.Template, error) {
+	layout, err := template.New("layout").Funcs(funcs).ParseFS(files, dir+"/layout/*.html")
 	if err != nil {
 		return nil, err
 	}
-	names, err := fs.Glob(files, "templates/*.html")
+	names, err := fs.Glob(files, dir+"/*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -229,6 +273,11 @@ func parsePages() (map[string]*template.Template, error) {
 
 // render writes a page with the layout of its portal.
 func (s *Server) render(q *request, status int, page string, v view) {
+	s.renderIn(s.pages, q, status, page, v)
+}
+
+// renderIn writes a page of a set: the portals' or the campaign sites'.
+func (s *Server) renderIn(pages map[string]*template.Template, q *request, status int, page string, v view) {
 	v.Who, v.CSRF = q.session.Who, q.session.CSRF
 	if v.Portal == "" {
 		v.Portal = portalOf(q.r.URL.Path)
@@ -246,7 +295,7 @@ func (s *Server) render(q *request, status int, page string, v view) {
 	if err := s.sessions.save(q.ctx(), q.w, q.session); err != nil {
 		s.Log.Error("session", zap.Error(err))
 	}
-	t := s.pages[page]
+	t := pages[page]
 	var b bytes.Buffer
 	if t == nil {
 		s.Log.Error("no such page", zap.String("page", page))

@@ -45,6 +45,8 @@ type Deps struct {
 	SessionIdle, SessionMax time.Duration
 	// Review is the deployment's town hall review (manual or automatic).
 	Review string
+	// Links checks the tokens of the links in the campaigns' emails.
+	Links *auth.Verifier
 }
 
 // Server serves the portals.
@@ -54,6 +56,7 @@ type Server struct {
 	sessions *sessions
 	keys     *encryptionKeys
 	pages    map[string]*template.Template
+	site     map[string]*template.Template
 }
 
 // New builds the portals' server.
@@ -77,7 +80,11 @@ func New(d Deps) (*Server, error) {
 			break
 		}
 	}
-	pages, err := parsePages()
+	pages, err := parsePages("templates")
+	if err != nil {
+		return nil, err
+	}
+	site, err := parsePages("templates/site")
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +94,7 @@ func New(d Deps) (*Server, error) {
 	}
 	host := u.Hostname()
 	secure := u.Scheme == "https" || (host != "127.0.0.1" && host != "localhost" && host != "::1")
-	return &Server{Deps: d, svc: d.Service, keys: keys, pages: pages,
+	return &Server{Deps: d, svc: d.Service, keys: keys, pages: pages, site: site,
 		sessions: &sessions{store: d.Store, secure: secure, idle: d.SessionIdle, max: d.SessionMax}}, nil
 }
 
@@ -106,6 +113,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerPolice(mux)
 	s.registerTownHall(mux)
 	s.registerRights(mux)
+	s.registerSite(mux)
 }
 
 func cacheStatic(next http.Handler) http.Handler {

@@ -162,6 +162,9 @@ func seedCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if _, err := app.SeedDemoCampaign(ctx, a.Service); err != nil {
+				return err
+			}
 			fmt.Printf("demo data: %d communes, election %s, %d voters in the register, %d polling stations, %d agents' rights\n",
 				len(communes), geo.DemoElection.ID, res.Imported, stations, granted)
 			return nil

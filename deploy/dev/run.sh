@@ -91,6 +91,7 @@ cat <<INFO
                      http://127.0.0.1:$API_PORT/police    police and gendarmerie (ProConnect)
                      http://127.0.0.1:$API_PORT/mairie    town hall (ProConnect)
                      http://127.0.0.1:$API_PORT/support/droits   agents' rights (support)
+    Campaign site    http://127.0.0.1:$API_PORT/c/planprocu-2027/   the demo matching platform (Plan Procu 2027)
     API              http://127.0.0.1:$API_PORT
     API docs         http://127.0.0.1:$API_PORT/docs   (OpenAPI: /openapi.json)
     Health           http://127.0.0.1:$API_PORT/healthz

@@ -185,6 +185,8 @@ type Signup struct {
 	Campaign  string
 	Volunteer bool
 	Link      string
+	// Color is the campaign's.
+	Color string
 }
 
 // MatchMail is what the match emails show the person they go to.
@@ -210,6 +212,10 @@ type MatchMail struct {
 	// Station is where the vote is cast: the requester's polling station,
 	// by name and address.
 	Station string
+	// MatchLink opens the match's page on the campaign's site.
+	MatchLink string
+	// Color is the campaign's: its emails carry its identity, not the State's.
+	Color string
 }
 
 // Contact is the other party's details, disclosed after both accepted.

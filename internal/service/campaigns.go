@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -31,7 +32,14 @@ type CampaignSettings struct {
 	RetentionDays        *int
 	MatchingEveryMinutes *int
 	LinkReminderDays     []int
+	// The public site: colour (default a purple, never the State's blue),
+	// logo, tagline, where to make the official request, the communes
+	// covered (empty: the whole election).
+	Site store.CampaignSite
 }
+
+// DefaultCampaignColor is the site's colour when none is set.
+const DefaultCampaignColor = "#5a2d82"
 
 // Campaign defaults.
 const (
@@ -96,12 +104,37 @@ func (s *Service) CreateCampaign(ctx context.Context, who auth.Claims, c Campaig
 		}
 		reminders[i] = int32(d)
 	}
+	site := c.Site
+	if site.Color == "" {
+		site.Color = DefaultCampaignColor
+	}
+	if msg := valid.Color(site.Color); msg != "" {
+		fe.Add("color", msg)
+	}
+	if msg := valid.WebAddress(site.LogoURL); msg != "" && !strings.HasPrefix(site.LogoURL, "/static/") {
+		fe.Add("logo_url", msg)
+	}
+	if msg := valid.Text(site.Tagline, 200, false); msg != "" {
+		fe.Add("tagline", msg)
+	}
+	if msg := valid.WebAddress(site.OfficialRequestURL); msg != "" {
+		fe.Add("official_request_url", msg)
+	}
+	if len(site.Communes) > 1000 {
+		fe.Add("communes", "1000 communes au plus")
+	}
+	for i, code := range site.Communes {
+		if _, err := s.communeByCode(ctx, code); err != nil {
+			fe.Add(fmt.Sprintf("communes[%d]", i), "commune inconnue")
+		}
+	}
 	if err := fe.Err(); err != nil {
 		return store.Campaign{}, err
 	}
 	created, err := s.Store.CreateCampaign(ctx, store.Campaign{ID: c.ID, Name: c.Name, ElectionID: c.ElectionID, Sender: c.Sender,
 		BackOfficeApproval: c.BackOfficeApproval, AnswerWindow: time.Duration(window) * time.Hour,
-		Retention: time.Duration(retention) * 24 * time.Hour, MatchingEvery: time.Duration(every) * time.Minute, LinkReminderDays: reminders})
+		Retention: time.Duration(retention) * 24 * time.Hour, MatchingEvery: time.Duration(every) * time.Minute, LinkReminderDays: reminders,
+		Site: site})
 	if errors.Is(err, store.ErrExists) {
 		return store.Campaign{}, errs.Conflict(fmt.Sprintf("La campagne %s existe déjà.", c.ID))
 	}

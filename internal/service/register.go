@@ -10,7 +10,6 @@ import (
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/errs"
-	"github.com/procurations/procuration/internal/identity"
 	"github.com/procurations/procuration/internal/ratelimit"
 	"github.com/procurations/procuration/internal/store"
 	"github.com/procurations/procuration/internal/valid"
@@ -87,24 +86,18 @@ func (s *Service) LookupVoter(ctx context.Context, who auth.Claims, l Lookup, re
 			return store.Voter{}, errs.TooManyRequests("Trop de recherches, réessayez plus tard.", wait)
 		}
 	}
-	born, err := s.Store.VotersBorn(ctx, commune.Code, birth)
+	found, err := s.registerEntry(ctx, l.FamilyName, l.GivenNames, commune.Code, birth)
 	if err != nil {
-		return store.Voter{}, s.infra(err)
-	}
-	var found []store.Voter
-	for _, v := range born {
-		if identity.Same(v.FamilyName, l.FamilyName) && identity.Same(v.GivenNames, l.GivenNames) {
-			found = append(found, v)
-		}
-	}
-	if err := s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "register.lookup",
-		Details: map[string]any{"found": len(found) == 1}}); err != nil {
 		return store.Voter{}, err
 	}
-	if len(found) != 1 {
+	if err := s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "register.lookup",
+		Details: map[string]any{"found": found.NNE != ""}}); err != nil {
+		return store.Voter{}, err
+	}
+	if found.NNE == "" {
 		return store.Voter{}, errs.NotFound("Aucun électeur ne correspond exactement à ces informations dans cette commune.")
 	}
-	return found[0], nil
+	return found, nil
 }
 
 // Elections lists the elections and their rounds.

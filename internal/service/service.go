@@ -156,3 +156,17 @@ func updateInterrupted(err error) bool {
 	return errors.As(err, &waiting) || errors.As(err, &unavailable) || errors.As(err, &aborted) ||
 		errors.As(err, &exhausted) || errors.As(err, &deadline)
 }
+
+type clientKey struct{}
+
+// WithClient records the caller's network address, as the transport found
+// it behind the trusted proxies, for the rate limits of the use cases.
+func WithClient(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientKey{}, addr)
+}
+
+// Client is the caller's network address WithClient recorded.
+func Client(ctx context.Context) string {
+	addr, _ := ctx.Value(clientKey{}).(string)
+	return addr
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/errs"
+	"github.com/procurations/procuration/internal/identity"
 	"github.com/procurations/procuration/internal/ratelimit"
 	"github.com/procurations/procuration/internal/signup"
 	"github.com/procurations/procuration/internal/store"
@@ -82,8 +83,13 @@ func (s *Service) SignUp(ctx context.Context, side, campaignID string, f SignupF
 	if f.NNE != "" && !store.ValidNNE(f.NNE) {
 		fe.Add("nne", "numéro national d'électeur : 8 ou 9 chiffres attendus")
 	}
-	if _, err := s.commune(ctx, f.CommuneCode, "commune_code", &fe); err != nil {
+	commune, err := s.commune(ctx, f.CommuneCode, "commune_code", &fe)
+	if err != nil {
 		return receipt, err
+	}
+	f.CommuneCode = commune.Code
+	if len(c.Site.Communes) > 0 && !fe.Has("commune_code") && !slices.Contains(c.Site.Communes, f.CommuneCode) {
+		fe.Add("commune_code", "cette campagne ne couvre pas cette commune")
 	}
 	if msg := valid.Station(f.PollingStation); msg != "" {
 		fe.Add("polling_station", msg)
@@ -110,6 +116,16 @@ func (s *Service) SignUp(ctx context.Context, side, campaignID string, f SignupF
 		} else if !ok {
 			return receipt, errs.TooManyRequests("Trop d'inscriptions, réessayez plus tard.", wait)
 		}
+	}
+	if f.NNE == "" && f.PollingStation == "" {
+		// The register knows the voter number and polling station of an
+		// exact identity: matching by station needs them. Nothing of it is
+		// answered; the person reads it in their own emails.
+		voter, err := s.registerEntry(ctx, family, given, f.CommuneCode, birth)
+		if err != nil {
+			return receipt, err
+		}
+		f.NNE, f.PollingStation = voter.NNE, voter.PollingStation
 	}
 	rounds16 := make([]int16, len(rounds))
 	for i, r := range rounds {
@@ -180,4 +196,23 @@ func (s *Service) Signups(ctx context.Context, who auth.Claims, campaignID strin
 		return nil, "", errs.InvalidField("query.cursor", "curseur invalide")
 	}
 	return items, next, s.infra(err)
+}
+
+// registerEntry is the one voter of the commune with exactly this identity,
+// or none.
+func (s *Service) registerEntry(ctx context.Context, family, given, commune string, birth time.Time) (store.Voter, error) {
+	born, err := s.Store.VotersBorn(ctx, commune, birth)
+	if err != nil {
+		return store.Voter{}, s.infra(err)
+	}
+	var found []store.Voter
+	for _, v := range born {
+		if identity.Same(v.FamilyName, family) && identity.Same(v.GivenNames, given) {
+			found = append(found, v)
+		}
+	}
+	if len(found) != 1 {
+		return store.Voter{}, nil
+	}
+	return found[0], nil
 }

@@ -19,6 +19,20 @@ type Campaign struct {
 	MatchingEvery      time.Duration
 	LinkReminderDays   []int32
 	CreatedAt          time.Time
+	Site               CampaignSite
+}
+
+// CampaignSite is how the campaign's public site and emails present it.
+type CampaignSite struct {
+	// Color is the campaign's colour (#rrggbb), contrasted enough on white.
+	Color   string `db:"color"`
+	LogoURL string `db:"logo_url"`
+	Tagline string `db:"tagline"`
+	// OfficialRequestURL is where its requesters make the official request;
+	// empty: this deployment's grantor portal.
+	OfficialRequestURL string `db:"official_request_url"`
+	// Communes it covers (a municipal list's); empty: the whole election.
+	Communes []string `db:"communes"`
 }
 
 type campaignRow struct {
@@ -32,15 +46,21 @@ type campaignRow struct {
 	MatchingEvery      int64     `db:"matching_every"`
 	LinkReminderDays   []int32   `db:"link_reminder_days"`
 	CreatedAt          time.Time `db:"created_at"`
+	CampaignSite
 }
 
 func (s *Store) CreateCampaign(ctx context.Context, c Campaign) (Campaign, error) {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if c.Site.Communes == nil {
+			c.Site.Communes = []string{}
+		}
 		return tx.QueryRow(ctx, `INSERT INTO campaigns (id, name, election_id, sender, back_office_approval, answer_window,
-			retention, matching_every, link_reminder_days)
-			VALUES ($1, $2, $3, $4, $5, make_interval(secs => $6), make_interval(secs => $7), make_interval(secs => $8), $9)
+			retention, matching_every, link_reminder_days, color, logo_url, tagline, official_request_url, communes)
+			VALUES ($1, $2, $3, $4, $5, make_interval(secs => $6), make_interval(secs => $7), make_interval(secs => $8), $9,
+				$10, $11, $12, $13, $14)
 			RETURNING created_at`, c.ID, c.Name, c.ElectionID, c.Sender, c.BackOfficeApproval, c.AnswerWindow.Seconds(),
-			c.Retention.Seconds(), c.MatchingEvery.Seconds(), c.LinkReminderDays).Scan(&c.CreatedAt)
+			c.Retention.Seconds(), c.MatchingEvery.Seconds(), c.LinkReminderDays,
+			c.Site.Color, c.Site.LogoURL, c.Site.Tagline, c.Site.OfficialRequestURL, c.Site.Communes).Scan(&c.CreatedAt)
 	})
 	if isUniqueViolation(err) {
 		return c, ErrExists
@@ -51,11 +71,13 @@ func (s *Store) CreateCampaign(ctx context.Context, c Campaign) (Campaign, error
 func (s *Store) Campaign(ctx context.Context, id string) (Campaign, error) {
 	r, err := one[campaignRow](ctx, s.pool, "campaign", `SELECT id, name, election_id, sender, back_office_approval,
 		extract(epoch FROM answer_window)::bigint AS answer_window, extract(epoch FROM retention)::bigint AS retention,
-		extract(epoch FROM matching_every)::bigint AS matching_every, link_reminder_days, created_at
+		extract(epoch FROM matching_every)::bigint AS matching_every, link_reminder_days, created_at,
+		color, logo_url, tagline, official_request_url, communes
 		FROM campaigns WHERE id = $1`, id)
 	return Campaign{ID: r.ID, Name: r.Name, ElectionID: r.ElectionID, Sender: r.Sender, BackOfficeApproval: r.BackOfficeApproval,
 		AnswerWindow: time.Duration(r.AnswerWindow) * time.Second, Retention: time.Duration(r.Retention) * time.Second,
-		MatchingEvery: time.Duration(r.MatchingEvery) * time.Second, LinkReminderDays: r.LinkReminderDays, CreatedAt: r.CreatedAt}, err
+		MatchingEvery: time.Duration(r.MatchingEvery) * time.Second, LinkReminderDays: r.LinkReminderDays, CreatedAt: r.CreatedAt,
+		Site: r.CampaignSite}, err
 }
 
 // DeleteNewCampaign undoes a create whose workflows could not be started.

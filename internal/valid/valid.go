@@ -5,8 +5,11 @@
 package valid
 
 import (
+	"fmt"
+	"math"
 	"net"
 	"net/mail"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -165,4 +168,43 @@ func itoa(n int) string {
 		n /= 10
 	}
 	return string(b[i:])
+}
+
+// Color accepts a #rrggbb colour that white text can sit on, and that can
+// sit on white, at WCAG AA contrast (4.5:1).
+func Color(s string) string {
+	var r, g, b uint8
+	if len(s) != 7 || s[0] != '#' {
+		return "couleur attendue au format #rrggbb"
+	}
+	if _, err := fmt.Sscanf(s, "#%02x%02x%02x", &r, &g, &b); err != nil {
+		return "couleur attendue au format #rrggbb"
+	}
+	channel := func(c uint8) float64 {
+		v := float64(c) / 255
+		if v <= 0.03928 {
+			return v / 12.92
+		}
+		return math.Pow((v+0.055)/1.055, 2.4)
+	}
+	luminance := 0.2126*channel(r) + 0.7152*channel(g) + 0.0722*channel(b)
+	if contrast := 1.05 / (luminance + 0.05); contrast < 4.5 {
+		return fmt.Sprintf("trop claire : contraste %.1f:1 avec le blanc, 4,5:1 au moins", contrast)
+	}
+	return ""
+}
+
+// WebAddress accepts an absolute http(s) address, or empty.
+func WebAddress(s string) string {
+	if s == "" {
+		return ""
+	}
+	if msg := Text(s, 500, false); msg != "" {
+		return msg
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "adresse web attendue (https://…)"
+	}
+	return ""
 }

@@ -81,7 +81,7 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	pages, err := web.New(web.Deps{Service: a.Service, Store: a.Store, Log: a.Log, PublicURL: a.Cfg.PublicURL, Providers: a.providers(),
 		EncryptionKeys: a.Cfg.Portals.EncryptionKeys, CreateKeys: !a.Cfg.Production(), SessionIdle: a.Cfg.Portals.SessionIdle,
-		SessionMax: a.Cfg.Portals.SessionMax, Review: string(a.Cfg.Policy.Review)})
+		SessionMax: a.Cfg.Portals.SessionMax, Review: string(a.Cfg.Policy.Review), Links: verifier})
 	if err != nil {
 		return nil, err
 	}

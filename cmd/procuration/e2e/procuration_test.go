@@ -419,7 +419,7 @@ func TestHistoriesHoldNoPersonalData(t *testing.T) {
 	}
 }
 
-var confirmLink = regexp.MustCompile(`http://\S+/liens/inscription/\S+\?token=\S+`)
+var confirmLink = regexp.MustCompile(`http://\S+/c/[a-z0-9-]+/confirmer/\S+\?token=\S+`)
 
 func TestSignupConfirmationAndDryRun(t *testing.T) {
 	s := newStack(t, "--signups-per-email=3")
