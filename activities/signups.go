@@ -53,7 +53,7 @@ func (a *Signups) SendConfirmation(ctx context.Context, signupID string) (outbox
 	}
 	data := mail.Signup{
 		Name: strings.TrimSpace(su.GivenNames + " " + su.FamilyName), Campaign: campaign.Name, Volunteer: su.Side == store.SideVolunteer,
-		Link: fmt.Sprintf("%s/c/%s/confirmer/%s?token=%s", a.PublicURL, url.PathEscape(campaign.ID), url.PathEscape(su.ID), url.QueryEscape(token)),
+		Link:  fmt.Sprintf("%s/c/%s/confirmer/%s?token=%s", a.PublicURL, url.PathEscape(campaign.ID), url.PathEscape(su.ID), url.QueryEscape(token)),
 		Color: campaign.Site.Color,
 	}
 	subject, text, html, err := mail.Render("signup_confirmation", data)

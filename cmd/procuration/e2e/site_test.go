@@ -24,7 +24,7 @@ var (
 // of the confirmation email.
 func signUpOnSite(t *testing.T, s *stack, p *browsertest.Page, door, given, family, birth, email, shot string) {
 	t.Helper()
-	p.Open(s.url + "/c/planprocu-2027/").Has("Plan Procu 2027", "J'ai besoin d'une procuration", "Je peux porter une procuration").
+	p.Open(s.url+"/c/planprocu-2027/").Has("Plan Procu 2027", "J'ai besoin d'une procuration", "Je peux porter une procuration").
 		Lacks("République", "Marianne").Check(shot + "-accueil")
 	p.Click(door).Check(shot + "-formulaire")
 	p.Fill("Prénoms", given).Fill("Nom de naissance", family).Fill("Date de naissance", birth).
@@ -56,7 +56,7 @@ func TestCampaignSiteFromSignupToCompletedMatch(t *testing.T) {
 	signUpOnSite(t, s, mariePage, "Trouver quelqu'un pour voter à ma place", "Marie Claire", "Dupont", "1985-04-12", "marie@example.fr", "marie")
 	jeanPage := b.Person("jean")
 	// A mistake first: the errors are next to the fields, the values kept.
-	jeanPage.Open(s.url + "/c/planprocu-2027/inscription/mandataire").Fill("Prénoms", "Jean").Click("M'inscrire").Expect(422).
+	jeanPage.Open(s.url+"/c/planprocu-2027/inscription/mandataire").Fill("Prénoms", "Jean").Click("M'inscrire").Expect(422).
 		Has("champs à corriger", "Nom de naissance", "le consentement est nécessaire").Check("jean-erreurs")
 	assert.Equal(t, "Jean", browsertest.Eval[string](jeanPage, `document.getElementById('given_names').value`))
 	jeanPage.Choose("J'accepte que Plan Procu 2027")
