@@ -10,11 +10,14 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/procurations/procuration/internal/dossier"
 	"github.com/procurations/procuration/internal/french"
 	"github.com/procurations/procuration/internal/mail"
+	"github.com/procurations/procuration/internal/match"
 	"github.com/procurations/procuration/internal/outbox"
 	"github.com/procurations/procuration/internal/store"
 )
@@ -29,11 +32,33 @@ type Procurations struct {
 	TownHallFallback string
 	// PublicURL is the portals': the emails link to the dossier's page.
 	PublicURL string
+	// Temporal signals the matches that follow a dossier when it changes.
+	Temporal client.Client
 }
 
-// RecordStep writes a step to the read model, history and audit trail.
+// RecordStep writes a step to the read model, history and audit trail,
+// then tells the matches linked to the dossier, within seconds rather than
+// at their next poll. A retry records nothing twice and signals again,
+// which a match takes as one more reason to read the dossier.
 func (a *Procurations) RecordStep(ctx context.Context, step dossier.Step) error {
-	return stepError(a.Store.RecordStep(ctx, step))
+	if err := a.Store.RecordStep(ctx, step); err != nil {
+		return stepError(err)
+	}
+	if a.Temporal == nil || (step.Status != dossier.Validated && !step.Status.Final()) {
+		return nil
+	}
+	following, err := a.Store.MatchesFollowing(ctx, step.Reference)
+	if err != nil {
+		return err
+	}
+	for _, id := range following {
+		err := a.Temporal.SignalWorkflow(ctx, match.WorkflowID(id), "", match.SignalDossierChanged, string(step.Status))
+		var gone *serviceerror.NotFound
+		if err != nil && !errors.As(err, &gone) {
+			return err
+		}
+	}
+	return nil
 }
 
 // ReserveProxySlot runs the register and cap checks and takes a slot.

@@ -25,6 +25,8 @@ type matchFlow struct {
 	deadline  time.Time
 	next      time.Time
 	nextWhat  string
+	// dossierNews counts the linked dossier's signals of change.
+	dossierNews int
 }
 
 // Match runs one proposal from the engine to the official dossier's
@@ -55,6 +57,16 @@ func (m *matchFlow) setup(ctx workflow.Context) error {
 		Validator: m.validateLink, Description: "requester: the official dossier's reference"}); err != nil {
 		return err
 	}
+	// The dossier's side says when it changes; counting the signals is
+	// enough, the match reads the dossier itself.
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		news := workflow.GetSignalChannel(ctx, match.SignalDossierChanged)
+		for {
+			var status string
+			news.Receive(ctx, &status)
+			m.dossierNews++
+		}
+	})
 	// The update's name before it was renamed, for histories that used it.
 	return workflow.SetUpdateHandlerWithOptions(ctx, "procuration", m.link, workflow.UpdateHandlerOptions{
 		Validator: m.validateLink, Description: "former name of " + match.UpdateLink})
@@ -104,7 +116,7 @@ func (m *matchFlow) awaitApproval(ctx workflow.Context) error {
 	if !m.in.Settings.RequireApproval {
 		return m.offer(ctx)
 	}
-	timedOut, err := m.wait(ctx, m.in.ElectionEnd, "election end")
+	timedOut, err := m.wait(ctx, m.in.ElectionEnd, electionEndTimer)
 	if err != nil || !timedOut {
 		return err
 	}
@@ -140,7 +152,7 @@ func (m *matchFlow) offer(ctx workflow.Context) error {
 func (m *matchFlow) awaitAnswers(ctx workflow.Context) error {
 	for m.status == match.AwaitingAnswer {
 		half := m.since.Add(m.deadline.Sub(m.since) / 2)
-		next, summary := m.deadline, "answer deadline"
+		next, summary := m.deadline, "date limite de réponse"
 		if m.reminders == 0 && workflow.Now(ctx).Before(half) {
 			next, summary = half, "relance : réponse à l'offre"
 		}
@@ -188,7 +200,7 @@ func (m *matchFlow) awaitLink(ctx workflow.Context) error {
 	}
 	slices.SortFunc(reminders, func(a, b time.Time) int { return a.Compare(b) })
 	for m.status == match.Accepted {
-		next, summary := m.in.ElectionEnd, "election end"
+		next, summary := m.in.ElectionEnd, electionEndTimer
 		if m.reminders < len(reminders) && reminders[m.reminders].Before(next) {
 			next, summary = reminders[m.reminders], "relance : référence du dossier officiel"
 		}
@@ -196,7 +208,7 @@ func (m *matchFlow) awaitLink(ctx workflow.Context) error {
 		if err != nil || !timedOut {
 			return err
 		}
-		if summary == "election end" {
+		if summary == electionEndTimer {
 			return m.end(ctx, match.Cancelled, "aucune procuration n'a été établie avant la fin de l'élection", match.System, nil)
 		}
 		m.reminders++
@@ -207,6 +219,9 @@ func (m *matchFlow) awaitLink(ctx workflow.Context) error {
 	}
 	return nil
 }
+
+// electionEndTimer names the wait that ends with the election.
+const electionEndTimer = "fin de l'élection"
 
 // followDossier reads the linked dossier until it is validated or fails.
 func (m *matchFlow) followDossier(ctx workflow.Context) error {
@@ -233,7 +248,7 @@ func (m *matchFlow) followDossier(ctx workflow.Context) error {
 			}
 			next = m.in.ElectionEnd
 		}
-		if _, err := m.wait(ctx, next, "read the dossier again"); err != nil {
+		if _, err := m.waitForDossier(ctx, next); err != nil {
 			return err
 		}
 	}
@@ -403,6 +418,21 @@ func (m *matchFlow) wait(ctx workflow.Context, until time.Time, summary string) 
 	m.next, m.nextWhat = until, summary
 	workflow.SetCurrentDetails(ctx, m.details())
 	return m.waitUntil(ctx, until, summary, func() bool { return m.status != status || m.queued() != queued })
+}
+
+// dossierSignalChange: from version 1 a linked match also wakes up when
+// the dossier's side signals a change; the poll stays for dossiers of other
+// systems and as a safety net.
+const dossierSignalChange = "dossier-signal"
+
+func (m *matchFlow) waitForDossier(ctx workflow.Context, until time.Time) (bool, error) {
+	if workflow.GetVersion(ctx, dossierSignalChange, workflow.DefaultVersion, 1) < 1 {
+		return m.wait(ctx, until, "nouvelle lecture du dossier officiel")
+	}
+	status, queued, news := m.status, m.queued(), m.dossierNews
+	m.next, m.nextWhat = until, "nouvelle lecture du dossier officiel"
+	workflow.SetCurrentDetails(ctx, m.details())
+	return m.waitUntil(ctx, until, m.nextWhat, func() bool { return m.status != status || m.queued() != queued || m.dossierNews != news })
 }
 
 func (m *matchFlow) publish(ctx workflow.Context) {

@@ -98,6 +98,21 @@ func TestMatchAcceptedLinkedCompleted(t *testing.T) {
 	require.Equal(t, "K7M2QX", h.steps[len(h.steps)-2].Reference)
 }
 
+func TestMatchLearnsOfItsDossierBySignal(t *testing.T) {
+	h := newMatchHarness(t)
+	h.dossier = []string{"awaiting_police", "validated"}
+	h.at(time.Hour, match.UpdateAnswer, requesterAccepts, "")
+	h.at(2*time.Hour, match.UpdateAnswer, volunteerAccepts, "")
+	h.at(day, match.UpdateLink, linkDossier, "")
+	// The town hall validates 10 minutes after the link: the dossier's side
+	// signals, and the match reads it then, not at its next poll 6 hours on.
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(match.SignalDossierChanged, "validated")
+	}, day+10*time.Minute)
+	require.Equal(t, match.Completed, h.run())
+	require.Equal(t, day+10*time.Minute, h.steps[len(h.steps)-1].At.Sub(t0))
+}
+
 func TestMatchDeclineFreesTheOther(t *testing.T) {
 	h := newMatchHarness(t)
 	h.at(time.Hour, match.UpdateAnswer, volunteerDeclines, "")

@@ -18,6 +18,9 @@ const (
 	UpdateAnswer   = "answer"
 	UpdateLink     = "link-dossier"
 	QueryStatus    = "status"
+	// SignalDossierChanged tells a match its linked official dossier
+	// changed state: it reads the dossier at once, not at its next poll.
+	SignalDossierChanged = "dossier-changed"
 )
 
 // Activities, by their registered names.

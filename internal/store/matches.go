@@ -221,3 +221,12 @@ func (s *Store) Figures(ctx context.Context, campaign string) (Figures, error) {
 	}
 	return f, nil
 }
+
+// MatchesFollowing lists the live matches linked to an official dossier.
+func (s *Store) MatchesFollowing(ctx context.Context, reference string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM matches WHERE procuration_reference = $1 AND status = 'procuration_linked'`, reference)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

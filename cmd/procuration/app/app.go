@@ -137,7 +137,7 @@ func (a *App) Worker() (worker.Worker, error) {
 		Policy: a.Cfg.Policy,
 		Outbox: outbox,
 		Procurations: &activities.Procurations{Store: a.Store, Mail: outbox, TownHallFallback: a.Cfg.TownHallFallback,
-			PublicURL: a.Cfg.PublicURL},
+			PublicURL: a.Cfg.PublicURL, Temporal: a.Temporal},
 		Signups: &activities.Signups{Store: a.Store, Mail: outbox, Issuer: issuer, PublicURL: a.Cfg.PublicURL},
 		Matches: &activities.Matches{Store: a.Store, Mail: outbox, Issuer: issuer, PublicURL: a.Cfg.PublicURL},
 		Campaigns: &activities.Campaigns{Store: a.Store, Temporal: a.Temporal, Runner: &matchrun.Runner{Store: a.Store, Temporal: a.Temporal,

@@ -7,3 +7,6 @@ ALTER TABLE campaigns ADD COLUMN color text NOT NULL DEFAULT '#5a2d82',
     ADD COLUMN tagline text NOT NULL DEFAULT '',
     ADD COLUMN official_request_url text NOT NULL DEFAULT '',
     ADD COLUMN communes text[] NOT NULL DEFAULT '{}';
+
+-- A dossier that changes state tells the matches that follow it at once.
+CREATE INDEX matches_following ON matches (procuration_reference) WHERE status = 'procuration_linked';
