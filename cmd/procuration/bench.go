@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
@@ -73,6 +74,30 @@ func benchCmd() *cobra.Command {
 	portalsCfg = configured(portals, config.RoleAPI)
 	portals.Flags().IntVar(&users, "users", 50, "people signed in at once")
 	portals.Flags().IntVar(&views, "views", 20, "times each person opens each page")
-	cmd.AddCommand(lifecycle, match, portals)
+	var signups, signupConcurrency int
+	var inbox string
+	var signupsCfg *config.Config
+	signupBurst := &cobra.Command{
+		Use:   "signups",
+		Short: "A burst of public sign-ups on a new campaign: answers p50/p99 beside /healthz, then every confirmation sent once (needs DEV_ISSUER=true, SIGNUPS_PER_ADDRESS=0)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			issuer, err := auth.LoadOrCreateIssuer(signupsCfg.PublicURL, signupsCfg.Audience, signupsCfg.IssuerKey, !signupsCfg.Production())
+			if err != nil {
+				return err
+			}
+			pool, err := pgxpool.New(cmd.Context(), signupsCfg.DatabaseURL)
+			if err != nil {
+				return err
+			}
+			defer pool.Close()
+			return (&bench.Signups{APIURL: signupsCfg.PublicURL, Issuer: issuer, DB: pool, Signups: signups, Concurrency: signupConcurrency,
+				Inbox: inbox, Out: os.Stdout}).Run(cmd.Context())
+		},
+	}
+	signupsCfg = configured(signupBurst, config.RoleAPI)
+	signupBurst.Flags().IntVar(&signups, "signups", 2000, "sign-ups in the burst")
+	signupBurst.Flags().IntVar(&signupConcurrency, "concurrency", 50, "sign-ups at once")
+	signupBurst.Flags().StringVar(&inbox, "inbox", "http://127.0.0.1:1080", "MailDev's address, to count what it received (empty: skip)")
+	cmd.AddCommand(lifecycle, match, portals, signupBurst)
 	return cmd
 }
