@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
+	"golang.org/x/time/rate"
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/mail"
@@ -24,7 +27,85 @@ type Signups struct {
 	Mail      *Outbox
 	Issuer    *auth.Issuer
 	PublicURL string
+	// PerSecond is how many confirmation emails the sender sends a second.
+	PerSecond int
 }
+
+// SendPendingConfirmations sends the pending confirmation emails, oldest
+// first, at most PerSecond a second over a few connections at once, for
+// about run, then returns so that its workflow starts afresh. Each email is
+// sent once (its key is claimed before sending); one that fails waits for
+// a later pass, the others go on.
+func (a *Signups) SendPendingConfirmations(ctx context.Context, run time.Duration) error {
+	limiter := rate.NewLimiter(rate.Limit(max(a.PerSecond, 1)), 1)
+	end := time.Now().Add(run)
+	var mu sync.Mutex
+	failing := map[string]time.Time{}
+	for time.Now().Before(end) {
+		activity.RecordHeartbeat(ctx)
+		pending, err := a.Store.PendingConfirmations(ctx, ConfirmationLinkLifetime, 200)
+		if err != nil {
+			return err
+		}
+		var todo []string
+		for _, id := range pending {
+			if until, ok := failing[id]; !ok || time.Now().After(until) {
+				todo = append(todo, id)
+			}
+		}
+		if len(todo) == 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(500 * time.Millisecond):
+			}
+			continue
+		}
+		ids := make(chan string)
+		var wg sync.WaitGroup
+		for range confirmationSenders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for id := range ids {
+					err := limiter.Wait(ctx)
+					if err == nil {
+						var receipt outbox.Receipt
+						receipt, err = a.SendConfirmation(ctx, id)
+						if err == nil && receipt.Unmarked {
+							err = a.Mail.MarkMailSent(ctx, signup.ConfirmationKey(id))
+						}
+					}
+					mu.Lock()
+					if err != nil {
+						// The mail server or the database is away: this
+						// one waits for a later pass.
+						activity.GetLogger(ctx).Warn("confirmation not sent yet", "signup", id, "error", err)
+						failing[id] = time.Now().Add(10 * time.Second)
+					} else {
+						delete(failing, id)
+					}
+					activity.RecordHeartbeat(ctx)
+					mu.Unlock()
+				}
+			}()
+		}
+		for _, id := range todo {
+			ids <- id
+		}
+		close(ids)
+		wg.Wait()
+		activity.RecordHeartbeat(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// confirmationSenders is how many connections to the mail relay the sender
+// keeps busy at once.
+const confirmationSenders = 8
 
 // ConfirmationLinkLifetime bounds how long a confirmation link works.
 const ConfirmationLinkLifetime = 7 * 24 * time.Hour

@@ -14,6 +14,7 @@ import (
 // campaigns' lifetimes and scheduled runs.
 func registerMatching(w worker.Registry, d Deps) {
 	w.RegisterWorkflowWithOptions(workflows.Signup, workflow.RegisterOptions{Name: signup.WorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.SignupConfirmations, workflow.RegisterOptions{Name: signup.SenderWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Match, workflow.RegisterOptions{Name: match.WorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Campaign, workflow.RegisterOptions{Name: campaign.LifeWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.MatchingRun, workflow.RegisterOptions{Name: campaign.RunWorkflowName})

@@ -1,6 +1,9 @@
 package workflows
 
 import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/procurations/procuration/internal/outbox"
@@ -29,4 +32,26 @@ func Signup(ctx workflow.Context, signupID string) error {
 	}
 	workflow.SetCurrentDetails(ctx, "E-mail de confirmation de l'inscription "+signupID+" envoyé")
 	return nil
+}
+
+// senderRun is how long one pass of the sender runs before its workflow
+// starts afresh, keeping its history short.
+const senderRun = 30 * time.Minute
+
+// SignupConfirmations is the deployment's sender of confirmation emails:
+// a sign-up is only a row, answered at once, and this workflow's activity
+// sends what is pending, in order, at the mail relay's pace. A worker that
+// dies stops heartbeating, and another takes the activity over.
+func SignupConfirmations(ctx workflow.Context) error {
+	workflow.SetCurrentDetails(ctx, "Envoi des e-mails de confirmation des inscriptions, dans leur ordre d'arrivée")
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: senderRun + 5*time.Minute,
+		HeartbeatTimeout:    30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second},
+		Summary:             "envoi des confirmations en attente",
+	})
+	if err := workflow.ExecuteActivity(ctx, signup.ActivitySendPending, senderRun).Get(ctx, nil); err != nil {
+		return err
+	}
+	return workflow.NewContinueAsNewError(ctx, SignupConfirmations)
 }

@@ -74,6 +74,7 @@ func workerCmd() *cobra.Command {
 				<-cmd.Context().Done()
 				close(stop)
 			}()
+			go a.KeepConfirmationSender(cmd.Context())
 			return w.Run(stop)
 		},
 	}

@@ -51,8 +51,10 @@ type Config struct {
 	DevIssuer         bool
 	SignupsPerAddress int
 	SignupsPerEmail   int
-	FingerprintKey    string
-	DocsAssets        string
+	// ConfirmationsPerSecond paces the sign-ups' confirmation emails.
+	ConfirmationsPerSecond int
+	FingerprintKey         string
+	DocsAssets             string
 	// Portals are the web portals' sign-in and sessions.
 	Portals Portals
 	// TrustedProxies are the reverse proxies allowed to name the client.
@@ -209,6 +211,8 @@ func (c *Config) registerWorker() {
 	s.duration(&c.Policy.BeforeRoundReminder, "reminder-before-round", "REMINDER_BEFORE_ROUND", p.BeforeRoundReminder, "reminder before the first round", RoleWorker)
 	s.duration(&c.Policy.TownHallFirstReminder, "reminder-town-hall-first", "REMINDER_TOWN_HALL_FIRST", p.TownHallFirstReminder, "first reminder to the town hall", RoleWorker)
 	s.duration(&c.Policy.TownHallReminderEvery, "reminder-town-hall-every", "REMINDER_TOWN_HALL_EVERY", p.TownHallReminderEvery, "then every", RoleWorker)
+	s.integer(&c.ConfirmationsPerSecond, "confirmations-per-second", "CONFIRMATIONS_PER_SECOND", 50, 1, 10000,
+		"sign-up confirmation emails sent a second, the mail relay's pace", RoleWorker)
 }
 
 // Settings describes what was registered, for --help and the README.

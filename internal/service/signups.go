@@ -5,20 +5,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
-
-	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/errs"
 	"github.com/procurations/procuration/internal/identity"
 	"github.com/procurations/procuration/internal/ratelimit"
-	"github.com/procurations/procuration/internal/signup"
 	"github.com/procurations/procuration/internal/store"
 	"github.com/procurations/procuration/internal/valid"
 )
@@ -131,7 +125,7 @@ func (s *Service) SignUp(ctx context.Context, side, campaignID string, f SignupF
 	for i, r := range rounds {
 		rounds16[i] = int16(r)
 	}
-	su, created, err := s.Store.SignUp(ctx, store.Signup{
+	_, _, err = s.Store.SignUp(ctx, store.Signup{
 		ID: newID(side[:1]), CampaignID: c.ID, Side: side, GivenNames: given, FamilyName: family, BirthDate: birth, Email: email,
 		Phone: f.Phone, NNE: f.NNE, CommuneCode: f.CommuneCode, PollingStation: f.PollingStation, Rounds: rounds16,
 	})
@@ -143,20 +137,9 @@ func (s *Service) SignUp(ctx context.Context, side, campaignID string, f SignupF
 	if err != nil {
 		return receipt, s.infra(err)
 	}
-	if created || su.Status == "unconfirmed" {
-		// The confirmation email goes out through a workflow, so it is not
-		// lost if the mail server is away; signing up again resends nothing new.
-		_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: signup.WorkflowID(su.ID), TaskQueue: s.TaskQueue,
-			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			StaticSummary:            fmt.Sprintf("Inscription %s (%s), campagne %s", su.ID, side, c.ID),
-		}, signup.WorkflowName, su.ID)
-		var started *serviceerror.WorkflowExecutionAlreadyStarted
-		if err != nil && !errors.As(err, &started) {
-			return receipt, s.infra(err)
-		}
-	}
+	// The confirmation email leaves from the row itself: the sender reads
+	// the unconfirmed sign-ups in order (workflow signup-confirmations), so
+	// a surge costs one short transaction each and loses nothing.
 	return receipt, nil
 }
 

@@ -12,3 +12,12 @@ const ActivitySendConfirmation = "SendConfirmation"
 
 // ConfirmationKey is the once-only key of the confirmation email.
 func ConfirmationKey(id string) string { return "signup/" + id + "/confirmation" }
+
+// The confirmations' sender: one workflow for the deployment, whose
+// activity sends the pending confirmation emails in order, at the pace
+// the mail relay accepts.
+const (
+	SenderWorkflowName  = "SignupConfirmations"
+	SenderWorkflowID    = "signup-confirmations"
+	ActivitySendPending = "SendPendingConfirmations"
+)

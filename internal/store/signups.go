@@ -148,3 +148,18 @@ func (s *Store) Signups(ctx context.Context, campaign string, f SignupFilter) ([
 	items, next := page(items, f.Limit, func(x Signup) (time.Time, string) { return x.CreatedAt, x.ID })
 	return items, next, nil
 }
+
+// PendingConfirmations lists, oldest first, the sign-ups whose confirmation
+// email has neither gone out nor been refused, while its link would still
+// be valid.
+func (s *Store) PendingConfirmations(ctx context.Context, within time.Duration, limit int) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT s.id FROM signups s
+		WHERE s.status = 'unconfirmed' AND s.created_at > now() - make_interval(secs => $1)
+		AND NOT EXISTS (SELECT 1 FROM sent_emails e WHERE e.key = 'signup/' || s.id || '/confirmation'
+			AND (e.sent_at IS NOT NULL OR e.failed_at IS NOT NULL))
+		ORDER BY s.created_at LIMIT $2`, within.Seconds(), limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

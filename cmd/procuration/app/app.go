@@ -5,8 +5,10 @@ package app
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
@@ -20,6 +22,7 @@ import (
 	"github.com/procurations/procuration/internal/mail"
 	"github.com/procurations/procuration/internal/matchrun"
 	"github.com/procurations/procuration/internal/service"
+	"github.com/procurations/procuration/internal/signup"
 	"github.com/procurations/procuration/internal/store"
 	"github.com/procurations/procuration/web"
 	"github.com/procurations/procuration/workers"
@@ -138,9 +141,35 @@ func (a *App) Worker() (worker.Worker, error) {
 		Outbox: outbox,
 		Procurations: &activities.Procurations{Store: a.Store, Mail: outbox, TownHallFallback: a.Cfg.TownHallFallback,
 			PublicURL: a.Cfg.PublicURL, Temporal: a.Temporal},
-		Signups: &activities.Signups{Store: a.Store, Mail: outbox, Issuer: issuer, PublicURL: a.Cfg.PublicURL},
+		Signups: &activities.Signups{Store: a.Store, Mail: outbox, Issuer: issuer, PublicURL: a.Cfg.PublicURL,
+			PerSecond: a.Cfg.ConfirmationsPerSecond},
 		Matches: &activities.Matches{Store: a.Store, Mail: outbox, Issuer: issuer, PublicURL: a.Cfg.PublicURL},
 		Campaigns: &activities.Campaigns{Store: a.Store, Temporal: a.Temporal, Runner: &matchrun.Runner{Store: a.Store, Temporal: a.Temporal,
 			TaskQueue: a.Cfg.TaskQueue, DossierCheckEvery: a.Cfg.MatchDossierCheck}},
 	}), nil
+}
+
+// StartConfirmationSender starts the deployment's sender of sign-up
+// confirmations, unless it runs already.
+func (a *App) StartConfirmationSender(ctx context.Context) error {
+	_, err := a.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: signup.SenderWorkflowID, TaskQueue: a.Cfg.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		StaticSummary:            "Envoi des e-mails de confirmation des inscriptions"}, signup.SenderWorkflowName)
+	return err
+}
+
+// KeepConfirmationSender makes sure the sender runs, from every worker:
+// at start, and again should it end (a termination from the Web UI).
+func (a *App) KeepConfirmationSender(ctx context.Context) {
+	for {
+		if err := a.StartConfirmationSender(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("confirmation sender not started yet", zap.Error(err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Minute):
+		}
+	}
 }

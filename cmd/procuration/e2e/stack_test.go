@@ -100,6 +100,7 @@ func (s *stack) startWorker() {
 	require.NoError(s.t, err)
 	require.NoError(s.t, w.Start())
 	s.worker = w
+	require.NoError(s.t, s.app.StartConfirmationSender(context.Background()))
 }
 
 func (s *stack) stopWorker() {
