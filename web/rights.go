@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -49,14 +50,18 @@ func (s *Server) grant(q *request) error {
 	if !q.requireAgent(auth.RoleSupport, auth.RoleTownHall) {
 		return nil
 	}
-	f := formOf(q.r, "email", "role", "unit", "rank", "communes", "admin", "valid_until")
-	var communes []string
-	for _, c := range strings.FieldsFunc(f.Value("communes"), func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
-		communes = append(communes, c)
+	f := formOf(q.r, "email", "role", "unit", "rank", "communes", "campaigns", "admin", "valid_until")
+	split := func(v string) []string {
+		return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == ';' })
 	}
+	communes, campaigns := split(f.Value("communes")), split(f.Value("campaigns"))
 	_, err := s.svc.GrantRight(q.ctx(), q.session.Who, service.Grant{Email: f.Value("email"), Role: f.Value("role"), Unit: f.Value("unit"),
-		Rank: f.Value("rank"), Communes: communes, Admin: f.Value("admin") == "oui", ValidUntil: f.Value("valid_until")})
-	if err = f.fromError(err, map[string]string{"communes[0]": "communes", "communes[1]": "communes", "communes[2]": "communes"}); err != nil {
+		Rank: f.Value("rank"), Communes: communes, Campaigns: campaigns, Admin: f.Value("admin") == "oui", ValidUntil: f.Value("valid_until")})
+	alias := map[string]string{}
+	for i := range max(len(communes), len(campaigns)) {
+		alias[fmt.Sprintf("communes[%d]", i)], alias[fmt.Sprintf("campaigns[%d]", i)] = "communes", "campaigns"
+	}
+	if err = f.fromError(err, alias); err != nil {
 		return err
 	}
 	if len(f.Order) > 0 {

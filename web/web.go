@@ -57,6 +57,7 @@ type Server struct {
 	keys     *encryptionKeys
 	pages    map[string]*template.Template
 	site     map[string]*template.Template
+	bo       map[string]*template.Template
 }
 
 // New builds the portals' server.
@@ -88,13 +89,17 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	bo, err := parseBackOffice()
+	if err != nil {
+		return nil, err
+	}
 	u, err := url.Parse(d.PublicURL)
 	if err != nil {
 		return nil, err
 	}
 	host := u.Hostname()
 	secure := u.Scheme == "https" || (host != "127.0.0.1" && host != "localhost" && host != "::1")
-	return &Server{Deps: d, svc: d.Service, keys: keys, pages: pages, site: site,
+	return &Server{Deps: d, svc: d.Service, keys: keys, pages: pages, site: site, bo: bo,
 		sessions: &sessions{store: d.Store, secure: secure, idle: d.SessionIdle, max: d.SessionMax}}, nil
 }
 
@@ -114,6 +119,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerTownHall(mux)
 	s.registerRights(mux)
 	s.registerSite(mux)
+	s.registerBackOffice(mux)
 }
 
 func cacheStatic(next http.Handler) http.Handler {
@@ -230,6 +236,9 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, sess *Session, 
 	q := &request{w: w, r: r, session: sess, srv: s}
 	if sess == nil {
 		q.session = &Session{}
+	}
+	if s.boProblem(q, status, message) {
+		return
 	}
 	s.render(q, status, "problem", view{Title: "Action impossible", Data: message})
 }

@@ -21,4 +21,8 @@ func registerMatching(w worker.Registry, d Deps) {
 	w.RegisterActivity(d.Signups)
 	w.RegisterActivity(d.Matches)
 	w.RegisterActivity(d.Campaigns)
+	w.RegisterWorkflowWithOptions(workflows.BulkApproval, workflow.RegisterOptions{Name: campaign.BulkWorkflowName})
+	if d.Bulk != nil {
+		w.RegisterActivity(d.Bulk)
+	}
 }

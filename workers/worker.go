@@ -18,6 +18,7 @@ type Deps struct {
 	Matches      *activities.Matches
 	Signups      *activities.Signups
 	Campaigns    *activities.Campaigns
+	Bulk         *activities.Bulk
 	Options      worker.Options
 }
 

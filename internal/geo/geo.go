@@ -146,7 +146,9 @@ type DemoAgent struct {
 	GivenName, UsualName, Email, Organization, Siret string
 	Role, Unit, Rank                                 string
 	Communes                                         []string
-	Admin                                            bool
+	// Campaigns are a back office agent's (the demo campaign's team).
+	Campaigns []string
+	Admin     bool
 }
 
 // DemoAgents are the officer, the town hall agents and the support agent of
@@ -161,6 +163,10 @@ var DemoAgents = []DemoAgent{
 	{GivenName: "Sarah", UsualName: "ROUX", Email: "sarah.roux@procuration.example", Organization: "Équipe Procurations",
 		Siret: "13002526500013", Role: "support"},
 	{GivenName: "Nadia", UsualName: "LEFEBVRE", Email: "nadia.lefebvre@paris.fr", Organization: "Ville de Paris", Siret: "21750001600019"},
+	{GivenName: "Léa", UsualName: "FONTAINE", Email: "lea.fontaine@planprocu.example", Organization: "Plan Procu", Siret: "90000000000018",
+		Role: "back_office", Campaigns: []string{"planprocu-2027"}, Admin: true},
+	{GivenName: "Hugo", UsualName: "MERCIER", Email: "hugo.mercier@voterensemble.example", Organization: "Voter ensemble",
+		Siret: "90000000100016"},
 }
 
 // DemoEmail is the address a demo voter signs in with.

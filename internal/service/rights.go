@@ -59,6 +59,8 @@ func (s *Service) AgentSession(ctx context.Context, who auth.Claims) (auth.Claim
 	}
 	slices.Sort(who.Communes)
 	who.Communes = slices.Compact(who.Communes)
+	slices.Sort(who.Campaigns)
+	who.Campaigns = slices.Compact(who.Campaigns)
 	return who, nil
 }
 
@@ -69,15 +71,18 @@ type Grant struct {
 	Unit       string
 	Rank       string
 	Communes   []string
+	Campaigns  []string
 	Admin      bool
 	ValidUntil string // YYYY-MM-DD, empty: no end
 }
 
 // GrantRight gives an agent a right: support gives any; a town hall's
-// administrator invites agents of its own communes.
+// administrator invites agents of its own communes; a campaign's
+// administrator invites the back office team of its own campaigns.
 func (s *Service) GrantRight(ctx context.Context, who auth.Claims, g Grant) (store.Right, error) {
 	admin := who.Role == auth.RoleTownHall && who.Admin
-	if who.Role != auth.RoleSupport && !admin {
+	team := who.Role == auth.RoleBackOffice
+	if who.Role != auth.RoleSupport && !admin && !team {
 		return store.Right{}, errs.Forbidden("Seul le support ou l'administrateur d'une mairie attribue des droits.")
 	}
 	var fe errs.Fields
@@ -105,12 +110,37 @@ func (s *Service) GrantRight(ctx context.Context, who auth.Claims, g Grant) (sto
 				fe.Add(fmt.Sprintf("communes[%d]", i), "commune que vous n'administrez pas")
 			}
 		}
-	case auth.RoleSupport, auth.RoleBackOffice:
+	case auth.RoleBackOffice:
+		if len(g.Campaigns) == 0 {
+			fe.Add("campaigns", "au moins une campagne")
+		}
+		for i, c := range g.Campaigns {
+			loc := fmt.Sprintf("campaigns[%d]", i)
+			if _, err := s.Store.Campaign(ctx, c); errors.Is(err, store.ErrNotFound) || !campaignID.MatchString(c) {
+				fe.Add(loc, "campagne inconnue")
+				continue
+			} else if err != nil {
+				return store.Right{}, s.infra(err)
+			}
+			if team {
+				ok, err := s.CampaignAdmin(ctx, who, c)
+				if err != nil {
+					return store.Right{}, err
+				}
+				if !ok {
+					fe.Add(loc, "campagne que vous n'administrez pas")
+				}
+			}
+		}
+	case auth.RoleSupport:
 	default:
 		fe.Add("role", "police, town_hall, support ou back_office attendu")
 	}
 	if admin && g.Role != auth.RoleTownHall {
 		fe.Add("role", "une mairie n'attribue que des droits d'agent de mairie")
+	}
+	if team && g.Role != auth.RoleBackOffice {
+		fe.Add("role", "une campagne n'attribue que des droits d'équipe de campagne")
 	}
 	var until *time.Time
 	if g.ValidUntil != "" {
@@ -123,12 +153,16 @@ func (s *Service) GrantRight(ctx context.Context, who auth.Claims, g Grant) (sto
 	if err := fe.Err(); err != nil {
 		return store.Right{}, err
 	}
-	communes := []string{}
+	communes, campaigns := []string{}, []string{}
 	if g.Role == auth.RoleTownHall {
 		communes = g.Communes
 	}
+	if g.Role == auth.RoleBackOffice {
+		campaigns = g.Campaigns
+	}
 	r, err := s.Store.GrantRight(ctx, store.Right{Email: email, Role: g.Role, Unit: strings.TrimSpace(g.Unit), Rank: strings.TrimSpace(g.Rank),
-		Communes: communes, Campaigns: []string{}, Admin: g.Admin && g.Role == auth.RoleTownHall, ValidFrom: s.Now(), ValidUntil: until,
+		Communes: communes, Campaigns: campaigns, Admin: g.Admin && (g.Role == auth.RoleTownHall || g.Role == auth.RoleBackOffice),
+		ValidFrom: s.Now(), ValidUntil: until,
 		GrantedBy: who.Identity()})
 	return r, s.infra(err)
 }
@@ -140,7 +174,18 @@ func (s *Service) RevokeRight(ctx context.Context, who auth.Claims, id int64) er
 	if err != nil {
 		return s.notFoundOr(err, errs.NotFound("Droit introuvable."))
 	}
-	if who.Role != auth.RoleSupport && !(who.Role == auth.RoleTownHall && who.Admin && r.Role == auth.RoleTownHall && allServed(who, r.Communes)) {
+	allowed := who.Role == auth.RoleSupport || (who.Role == auth.RoleTownHall && who.Admin && r.Role == auth.RoleTownHall && allServed(who, r.Communes))
+	if who.Role == auth.RoleBackOffice && r.Role == auth.RoleBackOffice && len(r.Campaigns) > 0 {
+		allowed = true
+		for _, c := range r.Campaigns {
+			ok, err := s.CampaignAdmin(ctx, who, c)
+			if err != nil {
+				return err
+			}
+			allowed = allowed && ok
+		}
+	}
+	if !allowed {
 		return errs.Forbidden("Vous ne pouvez pas retirer ce droit.")
 	}
 	if r.Identity != nil && *r.Identity == who.Identity() {
@@ -160,6 +205,19 @@ func (s *Service) Rights(ctx context.Context, who auth.Claims) ([]store.Right, e
 	case who.Role == auth.RoleSupport:
 	case who.Role == auth.RoleTownHall && who.Admin:
 		f = store.RightFilter{Role: auth.RoleTownHall, Communes: who.Communes}
+	case who.Role == auth.RoleBackOffice:
+		var mine []string
+		for _, c := range who.Campaigns {
+			if ok, err := s.CampaignAdmin(ctx, who, c); err != nil {
+				return nil, err
+			} else if ok {
+				mine = append(mine, c)
+			}
+		}
+		if len(mine) == 0 {
+			return nil, errs.Forbidden("Vous ne gérez pas de droits.")
+		}
+		f = store.RightFilter{Role: auth.RoleBackOffice, Campaigns: mine}
 	default:
 		return nil, errs.Forbidden("Vous ne gérez pas de droits.")
 	}

@@ -38,7 +38,8 @@ func (s *Store) GrantRight(ctx context.Context, r Right) (Right, error) {
 			return err
 		}
 		return insertAudit(ctx, tx, Audit{ActorSub: r.GrantedBy, ActorRole: "grant", Action: "right.grant",
-			Details: map[string]any{"right": r.ID, "role": r.Role, "communes": r.Communes, "unit": r.Unit, "admin": r.Admin}})
+			Details: map[string]any{"right": r.ID, "role": r.Role, "communes": r.Communes, "campaigns": r.Campaigns, "unit": r.Unit,
+				"admin": r.Admin}})
 	})
 	return r, err
 }
@@ -84,10 +85,13 @@ type RightFilter struct {
 	Role string
 	// Communes keeps the town hall rights of any of these communes.
 	Communes []string
+	// Campaigns keeps the back office rights of any of these campaigns.
+	Campaigns []string
 }
 
 // Rights lists the rights not revoked, newest first.
 func (s *Store) Rights(ctx context.Context, f RightFilter) ([]Right, error) {
 	return all[Right](ctx, s.pool, `SELECT * FROM agent_rights WHERE revoked_at IS NULL AND ($1 = '' OR role = $1)
-		AND (coalesce(cardinality($2::text[]), 0) = 0 OR communes && $2) ORDER BY granted_at DESC LIMIT 500`, f.Role, f.Communes)
+		AND (coalesce(cardinality($2::text[]), 0) = 0 OR communes && $2) AND (coalesce(cardinality($3::text[]), 0) = 0 OR campaigns && $3)
+		ORDER BY granted_at DESC LIMIT 500`, f.Role, f.Communes, f.Campaigns)
 }

@@ -146,6 +146,7 @@ func (a *App) Worker() (worker.Worker, error) {
 		Matches: &activities.Matches{Store: a.Store, Mail: outbox, Issuer: issuer, PublicURL: a.Cfg.PublicURL},
 		Campaigns: &activities.Campaigns{Store: a.Store, Temporal: a.Temporal, Runner: &matchrun.Runner{Store: a.Store, Temporal: a.Temporal,
 			TaskQueue: a.Cfg.TaskQueue, DossierCheckEvery: a.Cfg.MatchDossierCheck}},
+		Bulk: &activities.Bulk{Approve: a.Service.ApproveBatch, Parallel: 5},
 	}), nil
 }
 

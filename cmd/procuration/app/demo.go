@@ -48,7 +48,7 @@ func SeedDemoRights(ctx context.Context, st *store.Store) (int, error) {
 			continue
 		}
 		if _, err := st.GrantRight(ctx, store.Right{Email: a.Email, Role: a.Role, Unit: a.Unit, Rank: a.Rank, Communes: append([]string{}, a.Communes...),
-			Campaigns: []string{}, Admin: a.Admin, ValidFrom: time.Now(), GrantedBy: "seed"}); err != nil {
+			Campaigns: append([]string{}, a.Campaigns...), Admin: a.Admin, ValidFrom: time.Now(), GrantedBy: "seed"}); err != nil {
 			return granted, err
 		}
 		granted++
