@@ -74,5 +74,6 @@ func benchCmd() *cobra.Command {
 	portals.Flags().IntVar(&users, "users", 50, "people signed in at once")
 	portals.Flags().IntVar(&views, "views", 20, "times each person opens each page")
 	cmd.AddCommand(lifecycle, match, portals)
+	cmd.AddCommand(faultsCmd())
 	return cmd
 }
