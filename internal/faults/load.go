@@ -92,6 +92,8 @@ type DossierRun struct {
 	Steps          map[string]*StepRun
 	// ForMatch is set for a requester's official dossier.
 	ForMatch *PairRun
+	// created, when set, is closed once the create has its answer.
+	created chan struct{}
 }
 
 // PairRun is a requester and a volunteer who sign up, confirm, are matched,
@@ -314,12 +316,17 @@ func (l *Load) dossier(ctx context.Context, i int, d *DossierRun, start, policeW
 			"validity": map[string]any{"election_id": "presidentielle-2027", "rounds": []int{1, 2}},
 		}}, http.StatusCreated, nil)
 	var created struct{ Reference string }
-	if !ok || res.Decode(&created) != nil || created.Reference == "" {
+	if ok && res.Decode(&created) == nil {
+		l.mu.Lock()
+		d.Reference = created.Reference
+		l.mu.Unlock()
+	}
+	if d.created != nil {
+		close(d.created)
+	}
+	if d.Reference == "" {
 		return
 	}
-	l.mu.Lock()
-	d.Reference = created.Reference
-	l.mu.Unlock()
 	defer l.began()()
 	for _, kind := range []string{"submission", "police_receipt", "validated"} {
 		l.expect(kind, d.Grantor.Email, d.Reference)
@@ -489,7 +496,7 @@ func (l *Load) requesterDossier(ctx context.Context, i int, p *PairRun) {
 		l.expect(kind, p.Requester.Email, p.MatchID)
 		l.expect(kind, partner.Email, p.MatchID)
 	}
-	d := &DossierRun{Grantor: p.Requester, Proxy: partner, Steps: map[string]*StepRun{}, ForMatch: p}
+	d := &DossierRun{Grantor: p.Requester, Proxy: partner, Steps: map[string]*StepRun{}, ForMatch: p, created: make(chan struct{})}
 	l.mu.Lock()
 	p.Dossier = d
 	l.mu.Unlock()
@@ -499,22 +506,20 @@ func (l *Load) requesterDossier(ctx context.Context, i int, p *PairRun) {
 		defer close(done)
 		l.dossier(ctx, l.Dossiers+i, d, 0, l.Spread/6, l.Spread/6)
 	}()
-	for {
-		l.mu.Lock()
-		ref, failed := d.Reference, d.Steps[stepCreate] != nil && !d.Steps[stepCreate].Done()
-		l.mu.Unlock()
-		if ref != "" {
-			l.act(ctx, p.Steps, stepLink, Request{Method: http.MethodPost, Path: "/v1/matches/" + p.MatchID + "/procuration", Token: token,
-				Body: map[string]any{"reference": ref}}, http.StatusOK, func(ctx context.Context) bool {
-				var linked *string
-				err := l.DB.QueryRow(ctx, `SELECT procuration_reference FROM matches WHERE id = $1`, p.MatchID).Scan(&linked)
-				return err == nil && linked != nil && *linked == ref
-			})
-			break
-		}
-		if failed || !l.sleep(ctx, 200*time.Millisecond) {
-			break
-		}
+	select {
+	case <-d.created:
+	case <-ctx.Done():
+	}
+	l.mu.Lock()
+	ref := d.Reference
+	l.mu.Unlock()
+	if ref != "" {
+		l.act(ctx, p.Steps, stepLink, Request{Method: http.MethodPost, Path: "/v1/matches/" + p.MatchID + "/procuration", Token: token,
+			Body: map[string]any{"reference": ref}}, http.StatusOK, func(ctx context.Context) bool {
+			var linked *string
+			err := l.DB.QueryRow(ctx, `SELECT procuration_reference FROM matches WHERE id = $1`, p.MatchID).Scan(&linked)
+			return err == nil && linked != nil && *linked == ref
+		})
 	}
 	<-done
 }
