@@ -53,7 +53,7 @@ type Load struct {
 	MaxInFlight atomic.Int64
 	offered     atomic.Int64
 	confirmed   atomic.Int64
-	Runs2xx     atomic.Int64
+	MatchingRuns     atomic.Int64
 }
 
 // Person is a voter of the register the run imported.
@@ -538,7 +538,7 @@ func (l *Load) backOffice(ctx context.Context) {
 		res, err := l.Client.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/campaigns/" + l.Campaign + "/matching-runs", Token: bo,
 			Body: map[string]any{"dry_run": false}})
 		if err == nil && res.Status == http.StatusOK {
-			l.Runs2xx.Add(1)
+			l.MatchingRuns.Add(1)
 		}
 	}
 }

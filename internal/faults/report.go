@@ -200,7 +200,7 @@ func (r Report) Print(out io.Writer) {
 		otherTotal += n
 	}
 	fmt.Fprintf(out, "  503: %d; 5xx other than 503: %d %v\n", unavailable, otherTotal, sortedCounts(other))
-	fmt.Fprintf(out, "  matching runs answered 200: %d\n", r.Load.Runs2xx.Load())
+	fmt.Fprintf(out, "  matching runs answered 200: %d\n", r.Load.MatchingRuns.Load())
 
 	verdict := "OK: every dossier and match right, 0 lost, 0 duplicate emails outside the window, 0 5xx other than 503"
 	if !r.OK() {
