@@ -49,11 +49,11 @@ type Load struct {
 	signups  map[string]*Person
 	expected []EmailKey
 
-	inFlight    atomic.Int64
-	MaxInFlight atomic.Int64
-	offered     atomic.Int64
-	confirmed   atomic.Int64
-	MatchingRuns     atomic.Int64
+	inFlight     atomic.Int64
+	MaxInFlight  atomic.Int64
+	offered      atomic.Int64
+	confirmed    atomic.Int64
+	MatchingRuns atomic.Int64
 }
 
 // Person is a voter of the register the run imported.
