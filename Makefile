@@ -67,3 +67,9 @@ bench: build
 
 clean-data:
 	rm -rf .data
+
+# The fault harness: its own stack, ~1,000 dossiers and matches in flight,
+# processes killed and dependencies stopped; some 15 minutes, not in `make test`.
+.PHONY: bench-faults
+bench-faults: build $(TEMPORAL_CLI)
+	TEMPORAL_CLI=$(TEMPORAL_CLI) bin/procuration bench faults

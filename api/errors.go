@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -223,10 +224,11 @@ func guard(log *zap.Logger, next http.Handler, pages func(http.ResponseWriter, *
 				return
 			}
 		}
+		body := r.Body
 		if status, details, err := inputProblem(r); writeInputProblem(w, write, status, details, err) {
 			return
 		}
-		next.ServeHTTP(&plainGuard{ResponseWriter: w, write: write}, r)
+		next.ServeHTTP(&plainGuard{ResponseWriter: w, write: write, bodyRead: r.Body != body}, r)
 	})
 }
 
@@ -260,6 +262,21 @@ type plainGuard struct {
 	write   func(http.ResponseWriter, *huma.ErrorModel)
 	wrapped bool
 	skip    bool
+	// bodyRead: the guard read the body into memory already.
+	bodyRead bool
+}
+
+// SetReadDeadline ignores the deadline Huma sets for reading a body the
+// guard has read already. Set on the connection, it would pass while the
+// handler runs (an update waiting for its workflow while a worker or
+// Temporal restarts) and net/http would cancel the connection's context:
+// that request would give up after 5 s, and every later request on the
+// same keep-alive connection would start cancelled (500).
+func (g *plainGuard) SetReadDeadline(deadline time.Time) error {
+	if g.bodyRead {
+		return nil
+	}
+	return http.NewResponseController(g.ResponseWriter).SetReadDeadline(deadline)
 }
 
 func (g *plainGuard) WriteHeader(status int) {

@@ -98,6 +98,6 @@ func benchCmd() *cobra.Command {
 	signupBurst.Flags().IntVar(&signups, "signups", 2000, "sign-ups in the burst")
 	signupBurst.Flags().IntVar(&signupConcurrency, "concurrency", 50, "sign-ups at once")
 	signupBurst.Flags().StringVar(&inbox, "inbox", "http://127.0.0.1:1080", "MailDev's address, to count what it received (empty: skip)")
-	cmd.AddCommand(lifecycle, match, portals, signupBurst)
+	cmd.AddCommand(lifecycle, match, portals, signupBurst, faultsCmd())
 	return cmd
 }

@@ -153,6 +153,9 @@ func (c *Config) registerLinks() {
 	s := &c.s
 	s.str(&c.PublicURL, "public-url", "PUBLIC_URL", "http://127.0.0.1:8080", "an absolute http(s) URL",
 		"the API's external URL: links in emails, the API's own issuer", RoleLinks, func(v string) error { _, err := absoluteURL(v); return err })
+	// The worker signs its emails' links for the audience the API expects.
+	s.str(&c.Audience, "oidc-audience", "OIDC_AUDIENCE", "procuration", "a client id", "expected token audience (and that of the emails' links)",
+		RoleLinks, nonEmpty)
 	s.str(&c.IssuerKey, "issuer-key", "ISSUER_KEY", ".data/issuer.pem", "a PEM file", "signing key of the links in emails", RoleLinks, nonEmpty)
 	s.duration(&c.MatchDossierCheck, "match-dossier-check", "MATCH_DOSSIER_CHECK", 6*time.Hour, "how often a match reads its linked dossier", RoleLinks)
 	s.str(&c.review, "town-hall-review", "TOWN_HALL_REVIEW", "manual", "manual or automatic", "town hall step: an agent (2021) or the register's checks (2022)",
@@ -162,7 +165,6 @@ func (c *Config) registerLinks() {
 func (c *Config) registerAPI() {
 	s := &c.s
 	s.str(&c.HTTPAddr, "http-addr", "HTTP_ADDR", "127.0.0.1:8080", "host:port", "API listen address", RoleAPI, hostPort)
-	s.str(&c.Audience, "oidc-audience", "OIDC_AUDIENCE", "procuration", "a client id", "expected token audience", RoleAPI, nonEmpty)
 	s.urls(&c.AgentIssuers, "oidc-agent-issuers", "OIDC_AGENT_ISSUERS", "issuers trusted for agent tokens", RoleAPI)
 	s.urls(&c.GrantorIssuers, "oidc-grantor-issuers", "OIDC_GRANTOR_ISSUERS", "FranceConnect issuers trusted for grantor tokens", RoleAPI)
 	s.boolean(&c.DevIssuer, "dev-issuer", "DEV_ISSUER", false, "accept the API's own development tokens for every role (never in production)", RoleAPI)

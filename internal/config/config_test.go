@@ -111,3 +111,20 @@ func TestACommandLineValueReplacesABadVariable(t *testing.T) {
 		t.Fatalf("%v %d", err, c.SignupsPerEmail)
 	}
 }
+
+// The worker signs the links of its emails for the audience the API
+// expects: a worker run on its own reads the same OIDC_AUDIENCE.
+func TestTheWorkerSignsLinksForTheAPIsAudience(t *testing.T) {
+	env := map[string]string{"OIDC_AUDIENCE": "procuration-test"}
+	api, err := load(t, env, []string{RoleAPI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker, err := load(t, env, []string{RoleWorker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if worker.Audience != api.Audience || worker.Audience != "procuration-test" {
+		t.Fatalf("worker %q, API %q", worker.Audience, api.Audience)
+	}
+}
