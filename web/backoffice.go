@@ -4,9 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -685,21 +683,5 @@ var boFuncs = template.FuncMap{
 // parseBackOffice builds the back office's pages: its own layout, never
 // the portals'.
 func parseBackOffice() (map[string]*template.Template, error) {
-	layout, err := template.New("layout").Funcs(funcs).Funcs(boFuncs).ParseFS(files, "templates/backoffice/layout/*.html")
-	if err != nil {
-		return nil, err
-	}
-	names, err := fs.Glob(files, "templates/backoffice/*.html")
-	if err != nil {
-		return nil, err
-	}
-	pages := map[string]*template.Template{}
-	for _, name := range names {
-		t, err := template.Must(layout.Clone()).ParseFS(files, name)
-		if err != nil {
-			return nil, err
-		}
-		pages[strings.TrimSuffix(path.Base(name), ".html")] = t
-	}
-	return pages, nil
+	return parsePages("templates/backoffice", boFuncs)
 }

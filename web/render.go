@@ -250,9 +250,13 @@ func newInput(f form, name, label string, opts ...string) input {
 }
 
 // parsePages builds one template per page of dir: the layout of dir and
-// the page's file.
-func parsePages(dir string) (map[string]*template.Template, error) {
-	layout, err := template.New("layout").Funcs(funcs).ParseFS(files, dir+"/layout/*.html")
+// the page's file, with the shared functions and more.
+func parsePages(dir string, more ...template.FuncMap) (map[string]*template.Template, error) {
+	layout := template.New("layout").Funcs(funcs)
+	for _, m := range more {
+		layout = layout.Funcs(m)
+	}
+	layout, err := layout.ParseFS(files, dir+"/layout/*.html")
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -45,10 +46,24 @@ func migrateCmd() *cobra.Command {
 
 func registerCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "register", Short: "The electoral register extract"}
+	cmd.AddCommand(
+		csvImportCmd("import FILE", "Upsert a register extract (CSV: nne,family_name,given_names,sex,birth_date,commune_code,polling_station)",
+			"voters", func(ctx context.Context, a *app.App, f io.Reader) (store.Import, error) {
+				return a.Store.ImportRegister(ctx, f, time.Now())
+			}),
+		csvImportCmd("stations FILE", "Upsert the communes' lists of polling stations (CSV: code,commune_code,name,address)",
+			"polling stations", func(ctx context.Context, a *app.App, f io.Reader) (store.Import, error) {
+				return a.Store.ImportPollingStations(ctx, f)
+			}))
+	return cmd
+}
+
+// csvImportCmd loads a CSV file with load, reporting each rejected line.
+func csvImportCmd(use, short, what string, load func(context.Context, *app.App, io.Reader) (store.Import, error)) *cobra.Command {
 	var cfg *config.Config
-	importCmd := &cobra.Command{
-		Use:   "import FILE",
-		Short: "Upsert a register extract (CSV: nne,family_name,given_names,sex,birth_date,commune_code,polling_station)",
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := os.Open(args[0])
@@ -61,47 +76,18 @@ func registerCmd() *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			res, err := a.Store.ImportRegister(cmd.Context(), f, time.Now())
+			res, err := load(cmd.Context(), a, f)
 			for _, r := range res.Rejected {
 				fmt.Fprintf(os.Stderr, "line %d: %s\n", r.Line, r.Reason)
 			}
 			if err != nil {
 				return fmt.Errorf("nothing imported: %w", err)
 			}
-			fmt.Printf("imported %d voters, rejected %d lines\n", res.Imported, len(res.Rejected)+res.MoreRejected)
+			fmt.Printf("imported %d %s, rejected %d lines\n", res.Imported, what, len(res.Rejected)+res.MoreRejected)
 			return nil
 		},
 	}
-	cfg = configured(importCmd)
-	var stationsCfg *config.Config
-	stationsCmd := &cobra.Command{
-		Use:   "stations FILE",
-		Short: "Upsert the communes' lists of polling stations (CSV: code,commune_code,name,address)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := os.Open(args[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			a, err := open(cmd.Context(), stationsCfg)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			res, err := a.Store.ImportPollingStations(cmd.Context(), f)
-			for _, r := range res.Rejected {
-				fmt.Fprintf(os.Stderr, "line %d: %s\n", r.Line, r.Reason)
-			}
-			if err != nil {
-				return fmt.Errorf("nothing imported: %w", err)
-			}
-			fmt.Printf("imported %d polling stations, rejected %d lines\n", res.Imported, len(res.Rejected)+res.MoreRejected)
-			return nil
-		},
-	}
-	stationsCfg = configured(stationsCmd)
-	cmd.AddCommand(importCmd, stationsCmd)
+	cfg = configured(cmd)
 	return cmd
 }
 
