@@ -363,8 +363,10 @@ func contains(list []string, s string) bool {
 }
 
 var (
-	confirmLink = regexp.MustCompile(`/liens/inscription/([^?\s]+)\?token=([^\s&]+)`)
-	acceptLink  = regexp.MustCompile(`/liens/reponse/([^?\s]+)\?token=([^\s&]+)&outcome=accepted`)
+	// The links of the campaign site's pages, and those of emails sent
+	// before it.
+	confirmLink = regexp.MustCompile(`/(?:liens/inscription|c/[a-z0-9-]+/confirmer)/([^?\s]+)\?token=([^\s&]+)`)
+	acceptLink  = regexp.MustCompile(`/(?:liens/reponse|c/[a-z0-9-]+/offre)/([^?\s]+)\?token=([^\s&]+)&outcome=accepted`)
 )
 
 // pair signs both people up, confirms both from their emails, answers
