@@ -338,3 +338,19 @@ func (s *Server) matchCerfa(q *request) error {
 	_, err = q.w.Write(pdf)
 	return err
 }
+
+// siteProblem answers a failure on a campaign's site with the campaign's
+// own page, never the State's; false when the path names no campaign.
+func (s *Server) siteProblem(q *request, status int, text string) bool {
+	rest, ok := strings.CutPrefix(q.r.URL.Path, "/c/")
+	if !ok {
+		return false
+	}
+	id, _, _ := strings.Cut(rest, "/")
+	site, err := s.svc.CampaignSite(q.ctx(), id)
+	if err != nil {
+		return false
+	}
+	s.renderSite(q, &site, status, "message", view{Title: "Action impossible", Data: message{Title: "Action impossible", Text: text}})
+	return true
+}

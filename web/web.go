@@ -237,7 +237,7 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, sess *Session, 
 	if sess == nil {
 		q.session = &Session{}
 	}
-	if s.boProblem(q, status, message) {
+	if s.boProblem(q, status, message) || s.siteProblem(q, status, message) {
 		return
 	}
 	s.render(q, status, "problem", view{Title: "Action impossible", Data: message})

@@ -123,4 +123,7 @@ func TestCampaignSiteFromSignupToCompletedMatch(t *testing.T) {
 	assert.Equal(t, 404, other.Status)
 	forged := s.do("GET", "/c/planprocu-2027/ma-mise-en-relation/"+id+"?token=forged", "", nil)
 	assert.Equal(t, 403, forged.Status)
+	// The site's failures wear the campaign's identity, not the State's.
+	mariePage.Open(s.url+"/c/planprocu-2027/nulle-part").Expect(404).Has("Plan Procu 2027", "Action impossible").Lacks("République").
+		Check("marie-introuvable")
 }
