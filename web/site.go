@@ -33,6 +33,9 @@ func (s *Server) registerSite(mux *http.ServeMux) {
 	mux.Handle("GET /c/{campaign}/ma-mise-en-relation/{match}/cerfa.pdf", s.page(s.matchCerfa))
 }
 
+// siteForms are the site's pages that post a form.
+var siteForms = map[string]bool{"signup": true, "confirm": true, "offer": true, "match": true}
+
 // sides are the two doors, by their path.
 var sides = map[string]string{"mandant": store.SideRequest, "mandataire": store.SideVolunteer}
 
@@ -50,9 +53,10 @@ func (s *Server) loadSite(q *request) (*service.Site, error) {
 // that nothing on it wears the State's identity.
 func (s *Server) renderSite(q *request, site *service.Site, status int, page string, v view) {
 	v.Site, v.Portal = site, "site"
-	// Its pages hold forms: the CSRF token they carry must be the
-	// session's on the way back, so a visitor's session is kept.
-	if q.session.id == "" {
+	// A page with a form carries the session's CSRF token, which must be
+	// found on the way back: that visitor's session is kept. Pages without
+	// one (the home page a surge of visitors opens) cost no row.
+	if q.session.id == "" && siteForms[page] {
 		q.session.dirty = true
 	}
 	s.renderIn(s.site, q, status, page, v)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/procurations/procuration/internal/dossier"
+	"github.com/procurations/procuration/internal/geo"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -103,17 +104,7 @@ func (l *Lifecycle) importVoters(ctx context.Context) (int, error) {
 
 // benchGivenName is the i-th benchmark voter's given name: letters only,
 // as the register accepts them ("Voter Bc").
-func benchGivenName(i int) string {
-	var b []byte
-	for {
-		b = append([]byte{byte('a' + i%26)}, b...)
-		if i /= 26; i == 0 {
-			break
-		}
-	}
-	b[0] -= 'a' - 'A'
-	return "Voter " + string(b)
-}
+func benchGivenName(i int) string { return "Voter " + geo.LetterName(i) }
 
 func (l *Lifecycle) runOurs(ctx context.Context, base int) (*phase, []string, []string, error) {
 	p := &phase{name: "procuration over HTTP", latencies: map[string][]time.Duration{}}

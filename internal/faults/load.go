@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/geo"
 	"github.com/procurations/procuration/internal/smtptrap"
 )
 
@@ -137,7 +138,7 @@ func (l *Load) Prepare(ctx context.Context) error {
 	l.signups = map[string]*Person{}
 	l.mail = &mailbox{src: l.SMTP, by: map[string][]smtptrap.Mail{}}
 	voter := func(i int, role string) *Person {
-		return &Person{NNE: fmt.Sprint(l.base + i), GivenNames: "Voter " + letters(i), FamilyName: "FAUTES",
+		return &Person{NNE: fmt.Sprint(l.base + i), GivenNames: "Voter " + geo.LetterName(i), FamilyName: "FAUTES",
 			Email: fmt.Sprintf("%s-%d@example.fr", role, l.base+i)}
 	}
 	var csv strings.Builder
@@ -175,19 +176,6 @@ func (l *Load) Prepare(ctx context.Context) error {
 		return fmt.Errorf("campaign: %v %d %s", err, out.Response.Status, truncate(out.Response.Body))
 	}
 	return nil
-}
-
-// letters names the i-th voter with letters only, as the register wants.
-func letters(i int) string {
-	var b []byte
-	for {
-		b = append([]byte{byte('a' + i%26)}, b...)
-		if i /= 26; i == 0 {
-			break
-		}
-	}
-	b[0] -= 'a' - 'A'
-	return string(b)
 }
 
 // Run drives everything and returns when every dossier and pair has gone

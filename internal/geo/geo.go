@@ -198,3 +198,17 @@ func SyntheticStations(stations []store.PollingStation, communeName func(code st
 	}
 	return out
 }
+
+// LetterName names the i-th synthetic voter with letters only, as a
+// register writes names: 0 → "A", 26 → "Ba".
+func LetterName(i int) string {
+	var b []byte
+	for {
+		b = append([]byte{byte('a' + i%26)}, b...)
+		if i /= 26; i == 0 {
+			break
+		}
+	}
+	b[0] -= 'a' - 'A'
+	return string(b)
+}
