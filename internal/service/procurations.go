@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -415,10 +413,17 @@ func (s *Service) read(ctx context.Context, ref string) (store.Procuration, erro
 	return p, s.notFoundOr(err, errNoProcuration)
 }
 
+// reader reads a dossier by its reference; load decides who may.
+type reader func(ctx context.Context, ref string) (store.Procuration, error)
+
 // load reads a dossier the caller may act on: a grantor only their own
 // (404 otherwise, so references cannot be probed), a town hall only its
 // communes' (403).
 func (s *Service) load(ctx context.Context, who auth.Claims, ref string) (store.Procuration, error) {
+	return s.loadWith(ctx, who, ref, s.read)
+}
+
+func (s *Service) loadWith(ctx context.Context, who auth.Claims, ref string, read reader) (store.Procuration, error) {
 	if who.Role != auth.RoleGrantor {
 		// Agents read any reference: their reads are bounded, so that
 		// guessing references is slow, and their misses audited.
@@ -432,7 +437,7 @@ func (s *Service) load(ctx context.Context, who auth.Claims, ref string) (store.
 	if !reference.Valid(ref) {
 		return store.Procuration{}, s.miss(ctx, who, errNoProcuration)
 	}
-	p, err := s.read(ctx, ref)
+	p, err := read(ctx, ref)
 	if errors.Is(err, errNoProcuration) {
 		return p, s.miss(ctx, who, err)
 	}
@@ -482,10 +487,16 @@ func (s *Service) miss(ctx context.Context, who auth.Claims, answer error) error
 // Procuration is a dossier as its grantor, the police, its town hall or
 // support read it. Agents' reads are audited.
 func (s *Service) Procuration(ctx context.Context, who auth.Claims, ref string) (store.Procuration, error) {
+	return s.view(ctx, who, ref, s.read)
+}
+
+// view is a read of a dossier by someone who may see it, audited when an
+// agent reads it.
+func (s *Service) view(ctx context.Context, who auth.Claims, ref string, read reader) (store.Procuration, error) {
 	if err := requireRole(who, auth.RoleGrantor, auth.RolePolice, auth.RoleTownHall, auth.RoleSupport); err != nil {
 		return store.Procuration{}, err
 	}
-	p, err := s.load(ctx, who, ref)
+	p, err := s.loadWith(ctx, who, ref, read)
 	if err != nil {
 		return p, err
 	}
@@ -696,42 +707,25 @@ func (s *Service) MyProcurations(ctx context.Context, who auth.Claims) ([]store.
 }
 
 // Examination is a dossier with what an agent checks: both people as the
-// register has them (nil when absent) and the holder's procurations.
+// register has them (nil when absent) and the holder's procurations
+// (L73: at most 1 established in France), this one included if it holds a
+// slot.
 type Examination struct {
 	Dossier store.Procuration
-	Grantor *store.Voter
-	Proxy   *store.Voter
-	// HolderSlots is how many procurations the holder holds now (L73: at
-	// most 1 established in France), this one included if it holds a slot.
-	HolderSlots int
+	store.Examination
 }
 
 // ExamineProcuration reads a dossier for the police or its town hall, with
 // the register's entries beside what the identity provider asserted.
 func (s *Service) ExamineProcuration(ctx context.Context, who auth.Claims, ref string) (Examination, error) {
-	p, err := s.Procuration(ctx, who, ref)
-	if err != nil {
-		return Examination{}, err
-	}
-	x := Examination{Dossier: p}
-	// Three reads at once: an officer waits at a counter.
-	g, gctx := errgroup.WithContext(ctx)
-	for nne, into := range map[string]**store.Voter{p.GrantorNNE: &x.Grantor, p.ProxyNNE: &x.Proxy} {
-		g.Go(func() error {
-			v, err := s.Store.Voter(gctx, nne)
-			if err == nil {
-				*into = &v
-			} else if !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			return nil
-		})
-	}
-	g.Go(func() (err error) {
-		x.HolderSlots, err = s.Store.ActiveSlots(gctx, p.ProxyNNE)
-		return err
+	var x Examination
+	p, err := s.view(ctx, who, ref, func(ctx context.Context, ref string) (store.Procuration, error) {
+		p, found, err := s.Store.Examine(ctx, ref)
+		x.Examination = found
+		return p, s.notFoundOr(err, errNoProcuration)
 	})
-	return x, s.infra(g.Wait())
+	x.Dossier = p
+	return x, err
 }
 
 // Queue is what waits for a town hall: a page of a commune's dossiers and

@@ -254,13 +254,71 @@ func (s *Store) DeleteUnstartedProcuration(ctx context.Context, reference string
 
 // Procuration reads one dossier with its history.
 func (s *Store) Procuration(ctx context.Context, reference string) (Procuration, error) {
-	row, err := one[procurationRow](ctx, s.pool, "procuration", selectProcurations+` WHERE p.reference = $1`, reference)
-	if err != nil {
-		return Procuration{}, err
-	}
-	p := row.model()
-	p.History, err = all[HistoryEntry](ctx, s.pool, `SELECT at, status, actor FROM procuration_history WHERE reference = $1 ORDER BY seq`, reference)
+	var p Procuration
+	err := s.readDossier(ctx, reference, &p, nil)
 	return p, err
+}
+
+// Examination is a dossier with what an agent checks beside it: both people
+// as the register has them (nil when absent) and how many cap slots the
+// holder holds now.
+type Examination struct {
+	Grantor, Proxy *Voter
+	HolderSlots    int
+}
+
+// Examine reads a dossier and what an agent checks beside it in one round
+// trip: an officer reads it at a counter with a queue.
+func (s *Store) Examine(ctx context.Context, reference string) (Procuration, Examination, error) {
+	var (
+		p Procuration
+		x Examination
+	)
+	err := s.readDossier(ctx, reference, &p, &x)
+	return p, x, err
+}
+
+// readDossier sends the dossier's reads as one batch: one round trip and
+// one connection, however many statements.
+func (s *Store) readDossier(ctx context.Context, reference string, p *Procuration, x *Examination) error {
+	b := &pgx.Batch{}
+	b.Queue(selectProcurations+` WHERE p.reference = $1`, reference)
+	b.Queue(`SELECT at, status, actor FROM procuration_history WHERE reference = $1 ORDER BY seq`, reference)
+	if x != nil {
+		b.Queue(voterSelect+` JOIN procurations p ON v.nne IN (p.grantor_nne, p.proxy_nne) WHERE p.reference = $1`, reference)
+		b.Queue(`SELECT count(*) FROM proxy_slots s JOIN procurations p ON s.proxy_nne = p.proxy_nne
+			WHERE p.reference = $1 AND s.released_at IS NULL`, reference)
+	}
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+	rows, _ := br.Query()
+	row, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[procurationRow])
+	if err != nil {
+		return notFound(err, "procuration")
+	}
+	*p = row.model()
+	rows, _ = br.Query()
+	if p.History, err = pgx.CollectRows(rows, pgx.RowToStructByName[HistoryEntry]); err != nil || x == nil {
+		return err
+	}
+	rows, _ = br.Query()
+	voters, err := pgx.CollectRows(rows, pgx.RowToStructByName[Voter])
+	if err != nil {
+		return err
+	}
+	for i := range voters {
+		// A voter may be both only in a dossier the rules refused.
+		if voters[i].NNE == p.GrantorNNE {
+			x.Grantor = &voters[i]
+		}
+		if voters[i].NNE == p.ProxyNNE {
+			x.Proxy = &voters[i]
+		}
+	}
+	if err := br.QueryRow().Scan(&x.HolderSlots); err != nil {
+		return err
+	}
+	return br.Close()
 }
 
 // ProcurationStatus reads only a dossier's status, for the matches that
@@ -348,7 +406,7 @@ func (s *Store) CountByStatus(ctx context.Context, commune string) (map[dossier.
 		Status dossier.Status `db:"status"`
 		N      int            `db:"n"`
 	}
-	counts, err := all[count](ctx, s.pool, `SELECT status, count(*) AS n FROM procurations WHERE grantor_commune_code = $1 GROUP BY status`, commune)
+	counts, err := all[count](ctx, s.pool, `SELECT status, n FROM commune_status_counts WHERE commune_code = $1 AND n > 0`, commune)
 	out := map[dossier.Status]int{}
 	for _, c := range counts {
 		out[c.Status] = c.N

@@ -68,7 +68,7 @@ func TestPortalsThreeSteps(t *testing.T) {
 	ines := b.Person("ines")
 	ines.Open(s.url + "/mairie")
 	signIn(ines, "ProConnect", "Inès GARNIER")
-	ines.Has("Dossiers de Paris", ref, "Marie Claire DUPONT").Check("mairie-file")
+	ines.Has("Dossiers de Paris", ref, "Marie Claire DUPONT", "en attente de décision de la mairie (1)").Check("mairie-file")
 	ines.Click(ref).Has("inscrit(e) sur la liste électorale de Paris", "0 sur 1").Check("mairie-dossier")
 	ines.Click("Valider la procuration").Expect(200).Has("Dossier " + ref + " : procuration validée").Check("mairie-apres-decision")
 
@@ -95,6 +95,8 @@ func TestPortalsThreeSteps(t *testing.T) {
 	ines.Click("Valider la procuration").Expect(409).Has("Validation impossible").Check("mairie-plafond")
 	ines.Select("Motif d'invalidation", "Le mandataire détient déjà le nombre maximal de procurations (article L73 du code électoral)").
 		Click("Invalider").Expect(200).Has("Dossier " + second + " : procuration invalidée")
+	ines.Open(s.url+"/mairie").Has("en attente de décision de la mairie (0)", "invalidée (1)")
+	s.countsAgree()
 }
 
 // The police counter works with the keyboard alone: the reference has the
@@ -221,6 +223,7 @@ func TestPortalCancellation(t *testing.T) {
 	sophie.Fill("Votre numéro national d'électeur", "100000003").Fill("Votre commune d'inscription", "Paris").
 		Fill("Son numéro national d'électeur", "100000002").Fill("Sa date de naissance", "1979-11-03")
 	sophie.Click("Envoyer ma demande").Expect(200).Has("Demande enregistrée", "Jean MARTIN")
+	s.countsAgree()
 }
 
 // France Identité (FranceConnect+, its tokens encrypted to the portal's

@@ -231,3 +231,19 @@ func (s *stack) loadVoters(extra ...string) {
 	}))
 	require.NoError(s.t, err)
 }
+
+// countsAgree checks the town halls' counts by status, kept up to date by
+// the dossiers' writes, against a count of the dossiers themselves.
+func (s *stack) countsAgree() {
+	s.t.Helper()
+	var disagree int
+	require.NoError(s.t, s.app.Pool.QueryRow(context.Background(), `SELECT count(*) FROM (
+		SELECT grantor_commune_code, status, count(*) AS n FROM procurations GROUP BY 1, 2) c
+		FULL JOIN (SELECT * FROM commune_status_counts WHERE n <> 0) k
+		ON k.commune_code = c.grantor_commune_code AND k.status = c.status
+		WHERE k.n IS DISTINCT FROM c.n`).Scan(&disagree))
+	var kept int
+	require.NoError(s.t, s.app.Pool.QueryRow(context.Background(), `SELECT coalesce(sum(n), 0) FROM commune_status_counts`).Scan(&kept))
+	assert.Zero(s.t, disagree, "counts by commune and status that differ from the dossiers")
+	assert.NotZero(s.t, kept, "no dossier counted")
+}
