@@ -20,6 +20,23 @@ type Campaigns struct {
 	Store    *store.Store
 	Runner   *matchrun.Runner
 	Temporal client.Client
+	// StartsParallel are the match workflows started at a time.
+	StartsParallel int
+}
+
+// offersPerBatch is how many proposals one StartOffers call starts: a few
+// seconds of work, so that the workflow's progress moves often.
+const offersPerBatch = 500
+
+// StartOffers starts the workflows of a batch of the campaign's proposals.
+func (a *Campaigns) StartOffers(ctx context.Context, id string) (campaign.OffersBatch, error) {
+	return a.Runner.StartOffers(ctx, id, offersPerBatch, a.StartsParallel, func(done int) { activity.RecordHeartbeat(ctx, done) })
+}
+
+// RequestRematch asks the campaign's offers workflow to run the matching
+// again soon, for a requester back at the head of the line.
+func (a *Campaigns) RequestRematch(ctx context.Context, id string) error {
+	return a.Runner.RequestOffers(ctx, id, campaign.More{Rematch: true})
 }
 
 // RunMatching is the scheduled run. A retry after a partial run proposes

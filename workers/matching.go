@@ -18,6 +18,7 @@ func registerMatching(w worker.Registry, d Deps) {
 	w.RegisterWorkflowWithOptions(workflows.Match, workflow.RegisterOptions{Name: match.WorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Campaign, workflow.RegisterOptions{Name: campaign.LifeWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.MatchingRun, workflow.RegisterOptions{Name: campaign.RunWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.MatchingOffers, workflow.RegisterOptions{Name: campaign.OffersWorkflowName})
 	w.RegisterActivity(d.Signups)
 	w.RegisterActivity(d.Matches)
 	w.RegisterActivity(d.Campaigns)

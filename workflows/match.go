@@ -239,7 +239,16 @@ func (m *matchFlow) followDossier(ctx workflow.Context) error {
 			m.queueMail(match.MailCompleted, match.Volunteer, 0)
 			return nil
 		case "invalidated", "refused", "expired", "cancelled":
-			return m.end(ctx, match.Cancelled, "la procuration n'a pas abouti ("+status+")", match.System, &match.Step{FirstInLine: true})
+			if err := m.end(ctx, match.Cancelled, "la procuration n'a pas abouti ("+status+")", match.System,
+				&match.Step{FirstInLine: true}); err != nil {
+				return err
+			}
+			if workflow.GetVersion(ctx, rematchChange, workflow.DefaultVersion, 1) < 1 {
+				return nil
+			}
+			// Days before the round, the requester cannot wait for the
+			// next scheduled run.
+			return m.step(ctx, "remettre le demandeur en relation", campaign.ActivityRequestRematch, m.in.Campaign).Get(ctx, nil)
 		}
 		next := workflow.Now(ctx).Add(m.in.Settings.DossierCheckEvery)
 		if !next.Before(m.in.ElectionEnd) {
@@ -424,6 +433,9 @@ func (m *matchFlow) wait(ctx workflow.Context, until time.Time, summary string) 
 // the dossier's side signals a change; the poll stays for dossiers of other
 // systems and as a safety net.
 const dossierSignalChange = "dossier-signal"
+
+// rematchChange: a match whose dossier failed asks for a run at once.
+const rematchChange = "rematch-on-failure"
 
 func (m *matchFlow) waitForDossier(ctx workflow.Context, until time.Time) (bool, error) {
 	if workflow.GetVersion(ctx, dossierSignalChange, workflow.DefaultVersion, 1) < 1 {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/procurations/procuration/internal/campaign"
 	"github.com/procurations/procuration/internal/match"
 	"github.com/procurations/procuration/internal/outbox"
 )
@@ -21,6 +22,7 @@ type matchHarness struct {
 	mails   []match.Mail
 	mailAt  []time.Duration
 	dossier []string // successive answers of DossierStatus
+	rematch []string // campaigns asked to match again
 }
 
 func newMatchHarness(t *testing.T) *matchHarness {
@@ -39,6 +41,10 @@ func newMatchHarness(t *testing.T) *matchHarness {
 		h.mails = append(h.mails, m)
 		h.mailAt = append(h.mailAt, env.Now().Sub(t0))
 		return outbox.Receipt{}, nil
+	})
+	env.OnActivity(campaign.ActivityRequestRematch, mock.Anything, mock.Anything).Return(func(_ context.Context, id string) error {
+		h.rematch = append(h.rematch, id)
+		return nil
 	})
 	env.OnActivity(match.ActivityDossierStatus, mock.Anything, mock.Anything).Return(func(context.Context, string) (string, error) {
 		if len(h.dossier) == 0 {
@@ -173,6 +179,7 @@ func TestMatchDossierInvalidatedPutsRequesterFirstInLine(t *testing.T) {
 	require.True(t, last.FirstInLine)
 	require.Contains(t, last.EndReason, "invalidated")
 	require.Equal(t, []string{"match_ended:requester", "match_ended:volunteer"}, h.sent()[len(h.sent())-2:])
+	require.Equal(t, []string{"planprocu"}, h.rematch, "the campaign matches again at once")
 }
 
 func TestMatchLinkRemindersThenElectionEnd(t *testing.T) {

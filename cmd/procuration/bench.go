@@ -98,6 +98,40 @@ func benchCmd() *cobra.Command {
 	signupBurst.Flags().IntVar(&signups, "signups", 2000, "sign-ups in the burst")
 	signupBurst.Flags().IntVar(&signupConcurrency, "concurrency", 50, "sign-ups at once")
 	signupBurst.Flags().StringVar(&inbox, "inbox", "http://127.0.0.1:1080", "MailDev's address, to count what it received (empty: skip)")
-	cmd.AddCommand(lifecycle, match, portals, signupBurst, faultsCmd())
+	var pairs, parallel int
+	var offersCfg *config.Config
+	offers := &cobra.Command{
+		Use:   "offers",
+		Short: "A real matching run: its proposals visible, then the rate of its match workflows' starts beside a bare start loop",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			issuer, err := auth.LoadOrCreateIssuer(offersCfg.PublicURL, offersCfg.Audience, offersCfg.IssuerKey, !offersCfg.Production())
+			if err != nil {
+				return err
+			}
+			pool, err := pgxpool.New(cmd.Context(), offersCfg.DatabaseURL)
+			if err != nil {
+				return err
+			}
+			defer pool.Close()
+			opts, err := offersCfg.TemporalOptions()
+			if err != nil {
+				return err
+			}
+			tc, err := client.Dial(opts)
+			if err != nil {
+				return err
+			}
+			defer tc.Close()
+			if parallel == 0 {
+				parallel = offersCfg.MatchStartsParallel
+			}
+			return (&bench.Offers{APIURL: offersCfg.PublicURL, Issuer: issuer, DB: pool, Temporal: tc, Pairs: pairs, Parallel: parallel,
+				Out: os.Stdout}).Run(cmd.Context())
+		},
+	}
+	offersCfg = configured(offers, config.RoleAPI)
+	offers.Flags().IntVar(&pairs, "pairs", 5000, "requests, and as many volunteers, all matchable")
+	offers.Flags().IntVar(&parallel, "parallel", 0, "the bare loop's starts at a time (default: the worker's MATCH_STARTS_PARALLEL)")
+	cmd.AddCommand(lifecycle, match, portals, signupBurst, offers, faultsCmd())
 	return cmd
 }

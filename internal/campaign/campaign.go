@@ -12,13 +12,23 @@ import (
 const (
 	LifeWorkflowName = "Campaign"
 	RunWorkflowName  = "MatchingRun"
+	// OffersWorkflowName starts the workflows of a campaign's proposals.
+	OffersWorkflowName = "MatchingOffers"
+	// SignalMore tells the offers workflow of new proposals (More).
+	SignalMore = "more"
+	// QueryOffers answers the offers workflow's OffersProgress.
+	QueryOffers = "progress"
 )
 
 // Activities, by their registered names.
 const (
 	ActivityRunMatching = "RunMatching"
-	ActivityClose       = "CloseCampaign"
-	ActivityPurge       = "PurgeCampaign"
+	ActivityStartOffers = "StartOffers"
+	// ActivityRequestRematch puts a campaign's matching on the offers
+	// workflow's list (a match whose dossier failed calls it).
+	ActivityRequestRematch = "RequestRematch"
+	ActivityClose          = "CloseCampaign"
+	ActivityPurge          = "PurgeCampaign"
 )
 
 // LifeWorkflowID derives the lifetime workflow's ID from the campaign's.
@@ -26,6 +36,43 @@ func LifeWorkflowID(id string) string { return "campaign-" + id }
 
 // RunWorkflowID names the workflows the campaign's schedule starts.
 func RunWorkflowID(id string) string { return "matching-run-" + id }
+
+// OffersWorkflowID names a campaign's one offers workflow.
+func OffersWorkflowID(id string) string { return "matching-offers-" + id }
+
+// Offers is the offers workflow's input; Progress carries over a
+// continue-as-new.
+type Offers struct {
+	Campaign string
+	Progress OffersProgress
+	Rematch  bool
+	// RematchDelay gathers the requesters sent back at the same moment
+	// into one run.
+	RematchDelay time.Duration
+}
+
+// More is the signal of new work: proposals stored (Proposed), or a
+// matching to run again soon (Rematch).
+type More struct {
+	Proposed     int
+	Rematch      bool
+	RematchDelay time.Duration
+}
+
+// OffersBatch is what one start of a batch of offers did; Left are the
+// campaign's proposals still waiting for their workflow.
+type OffersBatch struct {
+	Started int
+	Left    int
+}
+
+// OffersProgress is what the offers workflow has done.
+type OffersProgress struct {
+	Proposed  int
+	Started   int
+	Left      int
+	Rematches int
+}
 
 // ScheduleID names the schedule that runs a campaign's matching.
 func ScheduleID(id string) string { return "matching-" + id }

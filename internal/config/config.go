@@ -67,6 +67,11 @@ type Config struct {
 	PublicURL         string
 	IssuerKey         string
 	MatchDossierCheck time.Duration
+	// A matching run's offers start MatchStartsParallel at a time; a
+	// requester whose dossier failed is matched again after RematchDelay,
+	// with those of the same moment.
+	MatchStartsParallel int
+	RematchDelay        time.Duration
 
 	// Worker.
 	SMTP             mail.Config
@@ -158,6 +163,10 @@ func (c *Config) registerLinks() {
 		RoleLinks, nonEmpty)
 	s.str(&c.IssuerKey, "issuer-key", "ISSUER_KEY", ".data/issuer.pem", "a PEM file", "signing key of the links in emails", RoleLinks, nonEmpty)
 	s.duration(&c.MatchDossierCheck, "match-dossier-check", "MATCH_DOSSIER_CHECK", 6*time.Hour, "how often a match reads its linked dossier", RoleLinks)
+	s.integer(&c.MatchStartsParallel, "match-starts-parallel", "MATCH_STARTS_PARALLEL", 32, 1, 512,
+		"match workflows a matching run starts at a time", RoleLinks)
+	s.duration(&c.RematchDelay, "rematch-delay", "REMATCH_DELAY", time.Minute,
+		"wait before matching again a requester whose dossier failed, with others of the same moment", RoleLinks)
 	s.str(&c.review, "town-hall-review", "TOWN_HALL_REVIEW", "manual", "manual or automatic", "town hall step: an agent (2021) or the register's checks (2022)",
 		RoleLinks, oneOf("manual", "automatic"))
 }

@@ -17,8 +17,10 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/procurations/procuration/internal/calendar"
+	"github.com/procurations/procuration/internal/campaign"
 	"github.com/procurations/procuration/internal/match"
 	"github.com/procurations/procuration/internal/matching"
 	"github.com/procurations/procuration/internal/store"
@@ -31,6 +33,9 @@ type Runner struct {
 	TaskQueue string
 	// DossierCheckEvery overrides the default when set.
 	DossierCheckEvery time.Duration
+	// RematchDelay is how long the offers workflow waits before matching
+	// again those sent back to the head of the line.
+	RematchDelay time.Duration
 }
 
 // Proposal is one match of a run.
@@ -48,16 +53,42 @@ type Result struct {
 	Unmatched int
 }
 
-// Run matches the campaign's pool. A dry run touches nothing.
+// Run matches the campaign's pool. A dry run touches nothing; a real one
+// stores every proposal at once, their workflows left for StartOffers, so
+// that the back office sees a whole run within seconds whatever its size.
+// Runs of one campaign take turns: each reads the pool the previous left.
 func (r *Runner) Run(ctx context.Context, campaignID string, dryRun bool, now time.Time) (Result, error) {
-	campaign, err := r.Store.Campaign(ctx, campaignID)
-	if err != nil {
+	if _, err := r.Store.Campaign(ctx, campaignID); err != nil {
 		return Result{}, err
 	}
-	election, err := r.Store.Election(ctx, campaign.ElectionID)
-	if err != nil {
-		return Result{}, err
+	if dryRun {
+		return r.propose(ctx, campaignID, true, now)
 	}
+	var res Result
+	err := r.Store.WithCampaignLock(ctx, campaignID, func() (err error) {
+		res, err = r.propose(ctx, campaignID, false, now)
+		return err
+	})
+	if err != nil || len(res.Proposals) == 0 {
+		return res, err
+	}
+	// Should this fail, the proposals wait for the campaign's next run or
+	// rematch, which starts every proposal left.
+	return res, r.RequestOffers(ctx, campaignID, campaign.More{Proposed: len(res.Proposals)})
+}
+
+// RequestOffers tells the campaign's offers workflow of new work, and
+// starts it when none runs.
+func (r *Runner) RequestOffers(ctx context.Context, campaignID string, more campaign.More) error {
+	more.RematchDelay = r.RematchDelay
+	_, err := r.Temporal.SignalWithStartWorkflow(ctx, campaign.OffersWorkflowID(campaignID), campaign.SignalMore, more,
+		client.StartWorkflowOptions{TaskQueue: r.TaskQueue, StaticSummary: "Offres de la campagne " + campaignID,
+			TypedSearchAttributes: temporal.NewSearchAttributes(campaign.Attribute.ValueSet(campaignID))},
+		campaign.OffersWorkflowName, campaign.Offers{Campaign: campaignID, RematchDelay: r.RematchDelay})
+	return err
+}
+
+func (r *Runner) propose(ctx context.Context, campaignID string, dryRun bool, now time.Time) (Result, error) {
 	members, err := r.Store.MatchingPool(ctx, campaignID)
 	if err != nil {
 		return Result{}, err
@@ -94,6 +125,119 @@ func (r *Runner) Run(ctx context.Context, campaignID string, dryRun bool, now ti
 		}
 		return res, nil
 	}
+	proposals := make([]store.NewMatch, 0, len(solved.Matches))
+	for _, m := range solved.Matches {
+		rounds := make([]int16, len(m.Rounds))
+		for i, round := range m.Rounds {
+			rounds[i] = int16(round)
+		}
+		proposals = append(proposals, store.NewMatch{ID: newMatchID(), CampaignID: campaignID, RequestID: m.Request, VolunteerID: m.Volunteer,
+			Rounds: rounds, Tier: int16(m.Tier)})
+	}
+	stored, err := r.Store.CreateProposals(ctx, proposals, now)
+	for _, m := range stored {
+		res.Proposals = append(res.Proposals, Proposal{ID: m.ID, RequestID: m.RequestID, VolunteerID: m.VolunteerID, Tier: int(m.Tier),
+			Rounds: ints(m.Rounds)})
+	}
+	slices.SortFunc(res.Proposals, func(a, b Proposal) int { return strings.Compare(a.RequestID, b.RequestID) })
+	return res, err
+}
+
+func ints(rounds []int16) []int {
+	out := make([]int, len(rounds))
+	for i, r := range rounds {
+		out[i] = int(r)
+	}
+	return out
+}
+
+// StartOffers starts the workflows of up to limit of the campaign's
+// proposals, parallel at a time. Starting one twice is harmless (its id is
+// the match's), so a retry after a crash only finishes the work.
+func (r *Runner) StartOffers(ctx context.Context, campaignID string, limit, parallel int, heartbeat func(done int)) (campaign.OffersBatch, error) {
+	todo, err := r.Store.ClaimOffersToStart(ctx, campaignID, limit, offerLease)
+	if err != nil || len(todo) == 0 {
+		left, cerr := r.Store.OffersToStart(ctx, campaignID)
+		return campaign.OffersBatch{Left: left}, errors.Join(err, cerr)
+	}
+	start, err := r.startTemplate(ctx, campaignID)
+	if err != nil {
+		return campaign.OffersBatch{}, err
+	}
+	var (
+		mu      sync.Mutex
+		started []string
+		errs    []error
+		wg      sync.WaitGroup
+		work    = make(chan store.OfferToStart)
+	)
+	for range max(parallel, 1) {
+		wg.Go(func() {
+			for o := range work {
+				in := start
+				in.MatchID, in.Rounds = o.ID, ints(o.Rounds)
+				err := r.startWorkflow(ctx, in, Proposal{ID: o.ID, RequestID: o.RequestID, VolunteerID: o.VolunteerID, Tier: int(o.Tier),
+					Rounds: in.Rounds})
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				} else {
+					started = append(started, o.ID)
+					if heartbeat != nil && len(started)%100 == 0 {
+						heartbeat(len(started))
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, o := range todo {
+		work <- o
+	}
+	close(work)
+	wg.Wait()
+	// Those started are marked even when others failed: the next call
+	// takes up only the rest.
+	if err := r.Store.MarkOffersStarted(context.WithoutCancel(ctx), started); err != nil {
+		return campaign.OffersBatch{Started: len(started)}, err
+	}
+	left, err := r.Store.OffersToStart(ctx, campaignID)
+	if len(errs) > 0 {
+		err = errors.Join(append(errs[:1], err)...)
+	}
+	return campaign.OffersBatch{Started: len(started), Left: left}, err
+}
+
+// StartOffer starts one proposal's workflow now, ahead of the background:
+// the back office may act on a proposal the moment it is visible.
+func (r *Runner) StartOffer(ctx context.Context, m store.Match) error {
+	start, err := r.startTemplate(ctx, m.CampaignID)
+	if err != nil {
+		return err
+	}
+	start.MatchID, start.Rounds = m.ID, ints(m.Rounds)
+	if err := r.startWorkflow(ctx, start, Proposal{ID: m.ID, RequestID: m.RequestID, VolunteerID: m.VolunteerID, Tier: int(m.Tier),
+		Rounds: start.Rounds}); err != nil {
+		return err
+	}
+	return r.Store.MarkOffersStarted(ctx, []string{m.ID})
+}
+
+// offerLease is how long a run keeps the proposals it is starting from
+// the others; a batch takes seconds.
+const offerLease = 5 * time.Minute
+
+// startTemplate is the campaign's settings as every match of a run starts
+// with.
+func (r *Runner) startTemplate(ctx context.Context, campaignID string) (match.Start, error) {
+	campaign, err := r.Store.Campaign(ctx, campaignID)
+	if err != nil {
+		return match.Start{}, err
+	}
+	election, err := r.Store.Election(ctx, campaign.ElectionID)
+	if err != nil {
+		return match.Start{}, err
+	}
 	firstRound, electionEnd := Bounds(election)
 	settings := match.DefaultSettings()
 	settings.RequireApproval, settings.AnswerWindow = campaign.BackOfficeApproval, campaign.AnswerWindow
@@ -104,65 +248,7 @@ func (r *Runner) Run(ctx context.Context, campaignID string, dryRun bool, now ti
 	if r.DossierCheckEvery > 0 {
 		settings.DossierCheckEvery = r.DossierCheckEvery
 	}
-	// Each proposal is its own transaction and workflow start; several at a
-	// time, since a national run makes tens of thousands.
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-		work     = make(chan matching.Match)
-	)
-	for range parallelStarts {
-		wg.Go(func() {
-			for m := range work {
-				p, err := r.create(ctx, campaignID, m, now, match.Start{Campaign: campaignID, Rounds: m.Rounds, FirstRound: firstRound,
-					ElectionEnd: electionEnd, Settings: settings})
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				if err == nil && p != nil {
-					res.Proposals = append(res.Proposals, *p)
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	for _, m := range solved.Matches {
-		work <- m
-	}
-	close(work)
-	wg.Wait()
-	slices.SortFunc(res.Proposals, func(a, b Proposal) int { return strings.Compare(a.RequestID, b.RequestID) })
-	return res, firstErr
-}
-
-const parallelStarts = 16
-
-// create stores one proposal and starts its workflow; nil when a concurrent
-// run took one of its people first.
-func (r *Runner) create(ctx context.Context, campaignID string, m matching.Match, now time.Time, start match.Start) (*Proposal, error) {
-	p := Proposal{ID: newMatchID(), RequestID: m.Request, VolunteerID: m.Volunteer, Tier: m.Tier, Rounds: m.Rounds}
-	rounds := make([]int16, len(m.Rounds))
-	for i, round := range m.Rounds {
-		rounds[i] = int16(round)
-	}
-	err := r.Store.CreateMatch(ctx, store.NewMatch{ID: p.ID, CampaignID: campaignID, RequestID: p.RequestID, VolunteerID: p.VolunteerID,
-		Rounds: rounds, Tier: int16(p.Tier)}, now)
-	if errors.Is(err, store.ErrExists) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	start.MatchID = p.ID
-	if err := r.startWorkflow(ctx, start, p); err != nil {
-		// No match without its workflow: free its people for the next run.
-		_ = r.Store.RecordMatchStep(context.WithoutCancel(ctx), match.Step{MatchID: p.ID, Seq: 2, Status: match.Cancelled, At: now,
-			Actor: match.System, Action: "start_failed", EndReason: "incident technique"})
-		return nil, err
-	}
-	return &p, nil
+	return match.Start{Campaign: campaignID, FirstRound: firstRound, ElectionEnd: electionEnd, Settings: settings}, nil
 }
 
 func (r *Runner) startWorkflow(ctx context.Context, start match.Start, p Proposal) error {

@@ -26,7 +26,7 @@ func (s *Service) RunMatching(ctx context.Context, who auth.Claims, campaignID s
 	if _, err := s.campaignAgent(ctx, who, campaignID); err != nil {
 		return matchrun.Result{}, err
 	}
-	res, err := s.runner().Run(ctx, campaignID, dryRun, s.Now())
+	res, err := s.Runner().Run(ctx, campaignID, dryRun, s.Now())
 	if err != nil {
 		return res, s.infra(err)
 	}
@@ -37,8 +37,10 @@ func (s *Service) RunMatching(ctx context.Context, who auth.Claims, campaignID s
 	return res, err
 }
 
-func (s *Service) runner() *matchrun.Runner {
-	return &matchrun.Runner{Store: s.Store, Temporal: s.Temporal, TaskQueue: s.TaskQueue, DossierCheckEvery: s.MatchDossierCheck}
+// Runner runs the campaigns' matching, for the API and the worker alike.
+func (s *Service) Runner() *matchrun.Runner {
+	return &matchrun.Runner{Store: s.Store, Temporal: s.Temporal, TaskQueue: s.TaskQueue, DossierCheckEvery: s.MatchDossierCheck,
+		RematchDelay: s.RematchDelay}
 }
 
 // Matches pages through a campaign's matches (back office).
@@ -238,7 +240,13 @@ func (s *Service) updateMatch(ctx context.Context, m store.Match, name string, a
 	}
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
-	err := s.runUpdate(ctx, match.WorkflowID(m.ID), name, arg, nil)
+	var err error
+	if !m.OfferStarted {
+		err = s.Runner().StartOffer(ctx, m)
+	}
+	if err == nil {
+		err = s.runUpdate(ctx, match.WorkflowID(m.ID), name, arg, nil)
+	}
 	var notFound *serviceerror.NotFound
 	if _, wrong := match.IsWrongState(err); wrong || errors.As(err, &notFound) {
 		if fresh, ferr := s.Store.Match(context.WithoutCancel(ctx), m.ID); ferr == nil {

@@ -30,6 +30,8 @@ type Service struct {
 	FingerprintKey []byte
 	// MatchDossierCheck is how often a match reads its linked dossier.
 	MatchDossierCheck time.Duration
+	// RematchDelay gathers requesters back at the head of the line into one run.
+	RematchDelay time.Duration
 	// SignupsPerAddress and SignupsPerEmail bound sign-up attempts per hour.
 	SignupsPerAddress, SignupsPerEmail int
 	Log                                *zap.Logger

@@ -11,23 +11,26 @@ import (
 
 // Match is a proposal as the read model holds it.
 type Match struct {
-	ID                   string         `db:"id"`
-	CampaignID           string         `db:"campaign_id"`
-	RequestID            string         `db:"request_id"`
-	VolunteerID          string         `db:"volunteer_id"`
-	Rounds               []int16        `db:"rounds"`
-	Tier                 int16          `db:"tier"`
-	Status               match.Status   `db:"status"`
-	LastSeq              int            `db:"last_seq"`
-	OfferedAt            *time.Time     `db:"offered_at"`
-	AnswerDeadline       *time.Time     `db:"answer_deadline"`
-	RequestAnswer        *string        `db:"request_answer"`
-	VolunteerAnswer      *string        `db:"volunteer_answer"`
-	ProcurationReference *string        `db:"procuration_reference"`
-	EndReason            *string        `db:"end_reason"`
-	CreatedAt            time.Time      `db:"created_at"`
-	UpdatedAt            time.Time      `db:"updated_at"`
-	History              []HistoryEntry `db:"-"`
+	ID                   string       `db:"id"`
+	CampaignID           string       `db:"campaign_id"`
+	RequestID            string       `db:"request_id"`
+	VolunteerID          string       `db:"volunteer_id"`
+	Rounds               []int16      `db:"rounds"`
+	Tier                 int16        `db:"tier"`
+	Status               match.Status `db:"status"`
+	LastSeq              int          `db:"last_seq"`
+	OfferedAt            *time.Time   `db:"offered_at"`
+	AnswerDeadline       *time.Time   `db:"answer_deadline"`
+	RequestAnswer        *string      `db:"request_answer"`
+	VolunteerAnswer      *string      `db:"volunteer_answer"`
+	ProcurationReference *string      `db:"procuration_reference"`
+	EndReason            *string      `db:"end_reason"`
+	CreatedAt            time.Time    `db:"created_at"`
+	UpdatedAt            time.Time    `db:"updated_at"`
+	// OfferStarted: the proposal's workflow has started (see StartOffers).
+	OfferStarted      bool           `db:"offer_started"`
+	StartClaimedUntil *time.Time     `db:"start_claimed_until"`
+	History           []HistoryEntry `db:"-"`
 }
 
 // NewMatch is a proposal to store.

@@ -20,7 +20,6 @@ import (
 	"github.com/procurations/procuration/internal/db"
 	"github.com/procurations/procuration/internal/logging"
 	"github.com/procurations/procuration/internal/mail"
-	"github.com/procurations/procuration/internal/matchrun"
 	"github.com/procurations/procuration/internal/service"
 	"github.com/procurations/procuration/internal/signup"
 	"github.com/procurations/procuration/internal/store"
@@ -57,7 +56,7 @@ func Open(ctx context.Context, cfg config.Config, log *zap.Logger) (*App, error)
 	}
 	st := store.New(pool)
 	svc := service.New(service.Service{Store: st, Temporal: tc, Namespace: cfg.Temporal.Namespace, TaskQueue: cfg.TaskQueue,
-		FingerprintKey: []byte(cfg.FingerprintKey), MatchDossierCheck: cfg.MatchDossierCheck,
+		FingerprintKey: []byte(cfg.FingerprintKey), MatchDossierCheck: cfg.MatchDossierCheck, RematchDelay: cfg.RematchDelay,
 		SignupsPerAddress: cfg.SignupsPerAddress, SignupsPerEmail: cfg.SignupsPerEmail, Log: log})
 	return &App{Cfg: cfg, Log: log, Pool: pool, Store: st, Temporal: tc, Service: svc}, nil
 }
@@ -144,8 +143,8 @@ func (a *App) Worker() (worker.Worker, error) {
 		Signups: &activities.Signups{Store: a.Store, Mail: outbox, Issuer: issuer, PublicURL: a.Cfg.PublicURL,
 			PerSecond: a.Cfg.ConfirmationsPerSecond},
 		Matches: &activities.Matches{Store: a.Store, Mail: outbox, Issuer: issuer, PublicURL: a.Cfg.PublicURL},
-		Campaigns: &activities.Campaigns{Store: a.Store, Temporal: a.Temporal, Runner: &matchrun.Runner{Store: a.Store, Temporal: a.Temporal,
-			TaskQueue: a.Cfg.TaskQueue, DossierCheckEvery: a.Cfg.MatchDossierCheck}},
+		Campaigns: &activities.Campaigns{Store: a.Store, Temporal: a.Temporal, Runner: a.Service.Runner(),
+			StartsParallel: a.Cfg.MatchStartsParallel},
 		Bulk: &activities.Bulk{Approve: a.Service.ApproveBatch, Parallel: 5},
 	}), nil
 }

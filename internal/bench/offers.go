@@ -1,0 +1,183 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+
+	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/campaign"
+	"github.com/procurations/procuration/internal/match"
+)
+
+// Offers measures a real matching run on a running stack: how long until
+// its proposals are visible (rows in PostgreSQL), then the rate at which
+// the worker starts their workflows in the background, beside a bare loop
+// of workflow starts on the same server, at the same parallelism, in the
+// same run.
+type Offers struct {
+	APIURL   string
+	Issuer   *auth.Issuer
+	DB       *pgxpool.Pool
+	Temporal client.Client
+	// Pairs: as many requests as volunteers, all matchable.
+	Pairs    int
+	Parallel int
+	Out      io.Writer
+}
+
+func (b *Offers) Run(ctx context.Context) error {
+	l := &Lifecycle{APIURL: b.APIURL, Issuer: b.Issuer}
+	support, err := b.Issuer.Mint(auth.RoleSupport, "bench-support", nil, time.Hour)
+	if err != nil {
+		return err
+	}
+	id := fmt.Sprintf("bench-offers-%d", time.Now().Unix())
+	raw, _ := json.Marshal(map[string]any{"id": id, "name": "Banc d'essai " + id, "election_id": "presidentielle-2027",
+		"sender": "Banc <banc@planprocu.example>", "matching_every_minutes": 0, "back_office_approval": true})
+	if status, resp, err := l.call(ctx, "POST", "/v1/campaigns", support, "application/json", raw); err != nil || status != 201 {
+		return fmt.Errorf("campaign: %d %s %v", status, resp, err)
+	}
+	// The pool goes straight into the table: sign-ups are measured elsewhere.
+	if _, err := b.DB.Exec(ctx, `INSERT INTO signups (id, campaign_id, side, person_key, given_names, family_name, birth_date, email,
+		commune_code, rounds, consent_at, status, confirmed_at)
+		SELECT $1 || '-' || side || '-' || i, $1, side, $1 || side || i, 'Banc', 'BANC', '1980-01-01', 'banc-' || i || '@example.fr',
+			'75056', '{1,2}', now(), 'pool', now()
+		FROM generate_series(1, $2) i, unnest(ARRAY['request', 'volunteer']) side`, id, b.Pairs); err != nil {
+		return err
+	}
+	fmt.Fprintf(b.Out, "offers: a run of %d pairs on campaign %s (back-office approval), starts %d at a time\n", b.Pairs, id, b.Parallel)
+
+	bareRate, err := b.bare(ctx)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	status, resp, err := l.call(ctx, "POST", "/v1/campaigns/"+id+"/matching-runs", support, "application/json", []byte(`{"dry_run": false}`))
+	if err != nil || status != 200 {
+		return fmt.Errorf("run: %d %.300s %v", status, resp, err)
+	}
+	visible := time.Since(start)
+	var run struct{ Proposed int }
+	_ = json.Unmarshal(resp, &run)
+	var rows int
+	if err := b.DB.QueryRow(ctx, `SELECT count(*) FROM matches WHERE campaign_id = $1`, id).Scan(&rows); err != nil {
+		return err
+	}
+	startsFrom := time.Now()
+	for {
+		var left int
+		if err := b.DB.QueryRow(ctx, `SELECT count(*) FROM matches WHERE campaign_id = $1 AND NOT offer_started`, id).Scan(&left); err != nil {
+			return err
+		}
+		if left == 0 {
+			break
+		}
+		if time.Since(startsFrom) > 30*time.Minute {
+			return fmt.Errorf("%d offers still not started after 30 minutes", left)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	startsTook := time.Since(startsFrom)
+	ours := float64(rows) / startsTook.Seconds()
+	fmt.Fprintf(b.Out, "\nproposals visible: %d rows in %s (the run's answer: %d proposed)\n", rows, visible.Round(time.Millisecond), run.Proposed)
+	fmt.Fprintf(b.Out, "%-40s %10s\n", "", "starts/s")
+	fmt.Fprintf(b.Out, "%-40s %10.0f\n", "bare ExecuteWorkflow loop", bareRate)
+	fmt.Fprintf(b.Out, "%-40s %10.0f  (%s for all)\n", "match workflows of the run", ours, startsTook.Round(time.Millisecond))
+	fmt.Fprintf(b.Out, "ratio (ours / bare): %.2f   (target: 0.90 or more)\n", ours/bareRate)
+	var rejected int
+	if err := b.DB.QueryRow(ctx, `SELECT count(*) FROM matches WHERE campaign_id = $1 AND status = 'cancelled'`, id).Scan(&rejected); err != nil {
+		return err
+	}
+	fmt.Fprintf(b.Out, "matches cancelled for want of their workflow: %d\n", rejected)
+	p, err := b.progress(ctx, id)
+	if err == nil {
+		fmt.Fprintf(b.Out, "offers workflow %s: %d proposed, %d started, %d left\n", campaign.OffersWorkflowID(id), p.Proposed, p.Started, p.Left)
+	}
+	b.cleanUp(ctx, id)
+	return nil
+}
+
+// bare starts as many trivial workflows, with no worker, at the same
+// parallelism, and says how many a second the server took.
+func (b *Offers) bare(ctx context.Context) (float64, error) {
+	queue := fmt.Sprintf("bench-bare-starts-%d", rand.IntN(1<<30))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var firstErr error
+	var mu sync.Mutex
+	ids := make([]string, b.Pairs)
+	start := time.Now()
+	for range b.Parallel {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.Pairs {
+					return
+				}
+				ids[i] = fmt.Sprintf("%s-%d", queue, i)
+				// They end by themselves: nothing polls their queue.
+				_, err := b.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: ids[i], TaskQueue: queue,
+					WorkflowExecutionTimeout: 2 * time.Minute}, "BareStart")
+				if err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+	return float64(b.Pairs) / took.Seconds(), firstErr
+}
+
+func (b *Offers) progress(ctx context.Context, id string) (campaign.OffersProgress, error) {
+	var p campaign.OffersProgress
+	v, err := b.Temporal.QueryWorkflow(ctx, campaign.OffersWorkflowID(id), "", campaign.QueryOffers)
+	if err == nil {
+		err = v.Get(&p)
+	}
+	return p, err
+}
+
+// cleanUp ends the run's match workflows, which would wait for the back
+// office until the election.
+func (b *Offers) cleanUp(ctx context.Context, id string) {
+	rows, err := b.DB.Query(ctx, `SELECT id FROM matches WHERE campaign_id = $1`, id)
+	if err != nil {
+		return
+	}
+	var ids []string
+	for rows.Next() {
+		var m string
+		if rows.Scan(&m) == nil {
+			ids = append(ids, m)
+		}
+	}
+	rows.Close()
+	fmt.Fprintf(b.Out, "terminating the run's %d match workflows...\n", len(ids))
+	var wg sync.WaitGroup
+	work := make(chan string)
+	for range 16 {
+		wg.Go(func() {
+			for m := range work {
+				_ = b.Temporal.TerminateWorkflow(ctx, match.WorkflowID(m), "", "benchmark done")
+			}
+		})
+	}
+	for _, m := range ids {
+		work <- m
+	}
+	close(work)
+	wg.Wait()
+}
