@@ -39,6 +39,8 @@ type Config struct {
 
 	Temporal  Temporal
 	TaskQueue string
+	// Versioning is the worker's place among the releases.
+	Versioning Versioning
 
 	DatabaseURL string
 	LogLevel    string
@@ -105,6 +107,21 @@ type Temporal struct {
 	ClientCert string
 	ClientKey  string
 	ServerName string
+}
+
+// Versioning places the worker in a Temporal Worker Deployment: each
+// release is a version of it, and the server sends a workflow's tasks only
+// to the version it routes to (see workers.Versioned).
+type Versioning struct {
+	// Deployment is the Worker Deployment's name; empty leaves the worker
+	// unversioned.
+	Deployment string
+	// BuildID names the release; it defaults to the binary's VCS revision.
+	BuildID string
+	// Promote says when the worker makes its version the current one:
+	// initial (only if the deployment has none yet), always (development)
+	// or never (a release is promoted with the CLI).
+	Promote string
 }
 
 // Register adds the settings of the given roles to fs; RoleAll adds every
@@ -213,6 +230,13 @@ func (c *Config) registerWorker() {
 	s.duration(&c.Policy.BeforeRoundReminder, "reminder-before-round", "REMINDER_BEFORE_ROUND", p.BeforeRoundReminder, "reminder before the first round", RoleWorker)
 	s.duration(&c.Policy.TownHallFirstReminder, "reminder-town-hall-first", "REMINDER_TOWN_HALL_FIRST", p.TownHallFirstReminder, "first reminder to the town hall", RoleWorker)
 	s.duration(&c.Policy.TownHallReminderEvery, "reminder-town-hall-every", "REMINDER_TOWN_HALL_EVERY", p.TownHallReminderEvery, "then every", RoleWorker)
+	s.str(&c.Versioning.Deployment, "worker-deployment", "WORKER_DEPLOYMENT", "procuration", "a name without dots or colons",
+		"Temporal Worker Deployment the worker belongs to; empty: unversioned", RoleWorker, deploymentName)
+	s.str(&c.Versioning.BuildID, "build-id", "BUILD_ID", "", "a release name or a revision",
+		"version of this worker in its deployment; empty: the binary's VCS revision", RoleWorker, buildID)
+	s.str(&c.Versioning.Promote, "worker-promote", "WORKER_PROMOTE", "initial", "initial, always or never",
+		"make this worker's version current at start: initial (when the deployment has none), always (development), never (the release does)",
+		RoleWorker, oneOf("initial", "always", "never"))
 	s.integer(&c.ConfirmationsPerSecond, "confirmations-per-second", "CONFIRMATIONS_PER_SECOND", 50, 1, 10000,
 		"sign-up confirmation emails sent a second, the mail relay's pace", RoleWorker)
 }
@@ -255,9 +279,7 @@ func (c *Config) Finish() error {
 			problems = append(problems, p.env+"_ISSUER is set: "+p.env+"_CLIENT_ID and "+p.env+"_CLIENT_SECRET are required with it")
 		}
 	}
-	if (c.Temporal.ClientCert == "") != (c.Temporal.ClientKey == "") {
-		problems = append(problems, "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together")
-	}
+	problems = append(problems, c.Temporal.problems()...)
 	if len(problems) > 0 {
 		return errors.New("configuration refused:\n  " + strings.Join(problems, "\n  "))
 	}
@@ -267,6 +289,9 @@ func (c *Config) Finish() error {
 			_, n, _ := net.ParseCIDR(block)
 			c.TrustedProxies = append(c.TrustedProxies, n)
 		}
+	}
+	if c.Versioning.Deployment != "" && c.Versioning.BuildID == "" {
+		c.Versioning.BuildID = RevisionBuildID()
 	}
 	if c.DevIssuer {
 		c.AgentIssuers = append(c.AgentIssuers, c.PublicURL)
