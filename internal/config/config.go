@@ -156,10 +156,10 @@ func (c *Config) registerCommon() {
 	s.str(&c.Temporal.Namespace, "temporal-namespace", "TEMPORAL_NAMESPACE", "default", "a namespace name", "Temporal namespace", RoleAll, nonEmpty)
 	s.str(&c.Temporal.APIKey, "temporal-api-key", "TEMPORAL_API_KEY", "", "an API key", "Temporal Cloud API key (implies TLS)", RoleAll, nil)
 	s.boolean(&c.Temporal.TLS, "temporal-tls", "TEMPORAL_TLS", false, "connect to Temporal over TLS", RoleAll)
-	s.str(&c.Temporal.CACert, "temporal-tls-ca", "TEMPORAL_TLS_CA", "", "a PEM file", "CA certificate of the Temporal frontend", RoleAll, nil)
-	s.str(&c.Temporal.ClientCert, "temporal-tls-cert", "TEMPORAL_TLS_CERT", "", "a PEM file", "client certificate for mTLS", RoleAll, nil)
+	s.str(&c.Temporal.CACert, "temporal-tls-ca", "TEMPORAL_TLS_CA", "", "a PEM file", "CA certificate of the Temporal frontend; empty: the system's", RoleAll, nil)
+	s.str(&c.Temporal.ClientCert, "temporal-tls-cert", "TEMPORAL_TLS_CERT", "", "a PEM file", "client certificate for mTLS (with TEMPORAL_TLS_KEY)", RoleAll, nil)
 	s.str(&c.Temporal.ClientKey, "temporal-tls-key", "TEMPORAL_TLS_KEY", "", "a PEM file", "client key for mTLS", RoleAll, nil)
-	s.str(&c.Temporal.ServerName, "temporal-tls-server-name", "TEMPORAL_TLS_SERVER_NAME", "", "a host name", "name the frontend's certificate carries", RoleAll, nil)
+	s.str(&c.Temporal.ServerName, "temporal-tls-server-name", "TEMPORAL_TLS_SERVER_NAME", "", "a host name", "name the frontend's certificate carries; empty: the host of TEMPORAL_ADDRESS", RoleAll, nil)
 	s.str(&c.TaskQueue, "task-queue", "TEMPORAL_TASK_QUEUE", "procurations", "a task queue name", "task queue of the workflows", RoleAll, nonEmpty)
 	s.str(&c.DatabaseURL, "database-url", "DATABASE_URL", "postgres://postgres@127.0.0.1:54329/procuration?sslmode=disable",
 		"a postgres:// URL", "PostgreSQL", RoleAll, postgresURL)

@@ -118,6 +118,13 @@ func TestTemporalOverMutualTLS(t *testing.T) {
 	front := testenv.StartTLSFront(t, address, true)
 	other := testenv.StartTLSFront(t, address, true)
 	dial := func(env map[string]string) error {
+		// Each dial names every TLS variable: the test's environment keeps
+		// what an earlier dial set.
+		for _, k := range []string{"TEMPORAL_TLS_CA", "TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "TEMPORAL_TLS_SERVER_NAME", "TEMPORAL_API_KEY"} {
+			if _, ok := env[k]; !ok {
+				env[k] = ""
+			}
+		}
 		env["TEMPORAL_ADDRESS"] = front.Addr
 		c, err := load(t, env, []string{RoleAll})
 		if err != nil {
