@@ -45,7 +45,8 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	c, err := client.Dial(client.Options{HostPort: testenv.Temporal(t), Logger: quiet})
+	// A fixed identity: the default names the recording machine.
+	c, err := client.Dial(client.Options{HostPort: testenv.Temporal(t), Logger: quiet, Identity: "record-histories"})
 	if err != nil {
 		t.Fatal(err)
 	}
