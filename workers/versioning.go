@@ -28,7 +28,7 @@ import (
 // goes back to an older worker still running, which would not know the
 // markers the new code recorded.
 func DeploymentOptions(v config.Versioning) worker.DeploymentOptions {
-	if v.Deployment == "" {
+	if !v.Enabled {
 		return worker.DeploymentOptions{}
 	}
 	return worker.DeploymentOptions{
@@ -47,7 +47,7 @@ const promotion = 30 * time.Second
 // tests, `make run` on a fresh dev server), always, or never. It reports
 // whether it changed the current version.
 func Promote(ctx context.Context, c client.Client, v config.Versioning) (bool, error) {
-	if v.Deployment == "" || v.Promote == "never" {
+	if !v.Enabled || v.Promote == "never" {
 		return false, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, promotion)

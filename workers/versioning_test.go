@@ -65,7 +65,7 @@ func TestReleasesAreWorkerDeploymentVersions(t *testing.T) {
 	}
 
 	// The worker command's way: Run promotes beside polling.
-	r1 := config.Versioning{Deployment: "procuration", BuildID: "r1", Promote: "initial"}
+	r1 := config.Versioning{Enabled: true, Deployment: "procuration", BuildID: "r1", Promote: "initial"}
 	w := worker.New(c, queue, worker.Options{DeploymentOptions: DeploymentOptions(r1)})
 	w.RegisterWorkflowWithOptions(waitsForNews, workflow.RegisterOptions{Name: "WaitsForNews"})
 	stop, ran := make(chan any), make(chan error, 1)
@@ -80,7 +80,7 @@ func TestReleasesAreWorkerDeploymentVersions(t *testing.T) {
 	_, behavior := versionOf("dossier-1")
 	require.Equal(t, enums.VERSIONING_BEHAVIOR_AUTO_UPGRADE, behavior)
 
-	r2 := config.Versioning{Deployment: "procuration", BuildID: "r2", Promote: "initial"}
+	r2 := config.Versioning{Enabled: true, Deployment: "procuration", BuildID: "r2", Promote: "initial"}
 	start(r2)
 	require.Equal(t, "r1", current(), "a release's workers wait for its promotion")
 
@@ -101,7 +101,7 @@ func TestReleasesAreWorkerDeploymentVersions(t *testing.T) {
 	build, _ := versionOf("dossier-1")
 	require.Equal(t, "r2", build, "the dossier's next task ran on the promoted release")
 
-	never := config.Versioning{Deployment: "procuration", BuildID: "r3", Promote: "never"}
+	never := config.Versioning{Enabled: true, Deployment: "procuration", BuildID: "r3", Promote: "never"}
 	changed, err = Promote(ctx, c, never)
 	require.NoError(t, err)
 	require.False(t, changed)

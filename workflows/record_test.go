@@ -52,7 +52,7 @@ func TestRecordHistories(t *testing.T) {
 	}
 	defer c.Close()
 	const queue = "record-histories"
-	versioning := config.Versioning{Deployment: "procuration", BuildID: "recording", Promote: "always"}
+	versioning := config.Versioning{Enabled: true, Deployment: "procuration", BuildID: "recording", Promote: "always"}
 	w := worker.New(c, queue, worker.Options{DeploymentOptions: workers.DeploymentOptions(versioning)})
 	workers.RegisterWorkflows(w, dossier.DefaultPolicy())
 	acts := newStubs()

@@ -113,8 +113,9 @@ type Temporal struct {
 // release is a version of it, and the server sends a workflow's tasks only
 // to the version it routes to (see workers.Versioned).
 type Versioning struct {
-	// Deployment is the Worker Deployment's name; empty leaves the worker
-	// unversioned.
+	// Unversioned workers ignore Deployment and BuildID.
+	Enabled bool
+	// Deployment is the Worker Deployment's name.
 	Deployment string
 	// BuildID names the release; it defaults to the binary's VCS revision.
 	BuildID string
@@ -230,8 +231,10 @@ func (c *Config) registerWorker() {
 	s.duration(&c.Policy.BeforeRoundReminder, "reminder-before-round", "REMINDER_BEFORE_ROUND", p.BeforeRoundReminder, "reminder before the first round", RoleWorker)
 	s.duration(&c.Policy.TownHallFirstReminder, "reminder-town-hall-first", "REMINDER_TOWN_HALL_FIRST", p.TownHallFirstReminder, "first reminder to the town hall", RoleWorker)
 	s.duration(&c.Policy.TownHallReminderEvery, "reminder-town-hall-every", "REMINDER_TOWN_HALL_EVERY", p.TownHallReminderEvery, "then every", RoleWorker)
+	s.boolean(&c.Versioning.Enabled, "worker-versioning", "WORKER_VERSIONING", true,
+		"run as a version of a Temporal Worker Deployment (false: an unversioned worker)", RoleWorker)
 	s.str(&c.Versioning.Deployment, "worker-deployment", "WORKER_DEPLOYMENT", "procuration", "a name without dots or colons",
-		"Temporal Worker Deployment the worker belongs to; empty: unversioned", RoleWorker, deploymentName)
+		"Temporal Worker Deployment the worker belongs to", RoleWorker, deploymentName)
 	s.str(&c.Versioning.BuildID, "build-id", "BUILD_ID", "", "a release name or a revision",
 		"version of this worker in its deployment; empty: the binary's VCS revision", RoleWorker, buildID)
 	s.str(&c.Versioning.Promote, "worker-promote", "WORKER_PROMOTE", "initial", "initial, always or never",
@@ -290,7 +293,7 @@ func (c *Config) Finish() error {
 			c.TrustedProxies = append(c.TrustedProxies, n)
 		}
 	}
-	if c.Versioning.Deployment != "" && c.Versioning.BuildID == "" {
+	if c.Versioning.BuildID == "" {
 		c.Versioning.BuildID = RevisionBuildID()
 	}
 	if c.DevIssuer {

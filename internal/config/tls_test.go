@@ -36,6 +36,7 @@ func TestTemporalTLSFilesAreCheckedAtStart(t *testing.T) {
 		"key of another":     {map[string]string{"TEMPORAL_TLS_CERT": front.CA, "TEMPORAL_TLS_KEY": front.ClientKey}, []string{"TEMPORAL_TLS_CERT=", "private key"}},
 		"cert is not PEM":    {map[string]string{"TEMPORAL_TLS_CERT": notPEM, "TEMPORAL_TLS_KEY": front.ClientKey}, []string{"TEMPORAL_TLS_CERT=", "not.pem"}},
 		"deployment has dot": {map[string]string{"WORKER_DEPLOYMENT": "procuration.v2"}, []string{"WORKER_DEPLOYMENT="}},
+		"deployment blank":   {map[string]string{"WORKER_DEPLOYMENT": " "}, []string{"WORKER_DEPLOYMENT="}},
 		"build id has space": {map[string]string{"BUILD_ID": "release 4"}, []string{"BUILD_ID="}},
 		"promote unknown":    {map[string]string{"WORKER_PROMOTE": "sometimes"}, []string{"WORKER_PROMOTE="}},
 	} {
@@ -98,11 +99,11 @@ func TestVersioningDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A test binary carries no VCS stamp.
-	if c.Versioning != (Versioning{Deployment: "procuration", BuildID: "dev", Promote: "initial"}) {
+	if c.Versioning != (Versioning{Enabled: true, Deployment: "procuration", BuildID: "dev", Promote: "initial"}) {
 		t.Fatalf("%+v", c.Versioning)
 	}
-	c, err = load(t, map[string]string{"BUILD_ID": "2027-03-r2"}, []string{RoleWorker}, "--worker-deployment=")
-	if err != nil || c.Versioning.Deployment != "" || c.Versioning.BuildID != "2027-03-r2" {
+	c, err = load(t, map[string]string{"BUILD_ID": "2027-03-r2", "WORKER_VERSIONING": "false"}, []string{RoleWorker})
+	if err != nil || c.Versioning.Enabled || c.Versioning.BuildID != "2027-03-r2" {
 		t.Fatalf("%v %+v", err, c.Versioning)
 	}
 }

@@ -37,6 +37,9 @@ func RevisionBuildID() string {
 // The server keeps "." and ":" out of deployment names, which older
 // version strings used as separators, and "__" for itself.
 func deploymentName(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("empty")
+	}
 	if strings.ContainsAny(s, ".:") || strings.HasPrefix(s, "__") {
 		return fmt.Errorf("a dot, a colon or a leading __")
 	}
