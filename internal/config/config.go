@@ -117,7 +117,8 @@ type Versioning struct {
 	Enabled bool
 	// Deployment is the Worker Deployment's name.
 	Deployment string
-	// BuildID names the release; it defaults to the binary's VCS revision.
+	// BuildID names the release; it defaults to the binary's VCS revision,
+	// or its digest.
 	BuildID string
 	// Promote says when the worker makes its version the current one:
 	// initial (only if the deployment has none yet), always (development)
@@ -236,7 +237,7 @@ func (c *Config) registerWorker() {
 	s.str(&c.Versioning.Deployment, "worker-deployment", "WORKER_DEPLOYMENT", "procuration", "a name without dots or colons",
 		"Temporal Worker Deployment the worker belongs to", RoleWorker, deploymentName)
 	s.str(&c.Versioning.BuildID, "build-id", "BUILD_ID", "", "a release name or a revision",
-		"version of this worker in its deployment; empty: the binary's VCS revision", RoleWorker, buildID)
+		"version of this worker in its deployment; empty: the binary's VCS revision, else a digest of it", RoleWorker, buildID)
 	s.str(&c.Versioning.Promote, "worker-promote", "WORKER_PROMOTE", "initial", "initial, always or never",
 		"make this worker's version current at start: initial (when the deployment has none), always (development), never (the release does)",
 		RoleWorker, oneOf("initial", "always", "never"))
@@ -293,7 +294,7 @@ func (c *Config) Finish() error {
 			c.TrustedProxies = append(c.TrustedProxies, n)
 		}
 	}
-	if c.Versioning.BuildID == "" {
+	if c.Versioning.Enabled && c.Versioning.BuildID == "" {
 		c.Versioning.BuildID = RevisionBuildID()
 	}
 	if c.DevIssuer {

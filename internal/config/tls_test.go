@@ -98,8 +98,12 @@ func TestVersioningDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A test binary carries no VCS stamp.
-	if c.Versioning != (Versioning{Enabled: true, Deployment: "procuration", BuildID: "dev", Promote: "initial"}) {
+	// A test binary carries no VCS stamp: its digest names it.
+	if !strings.HasPrefix(c.Versioning.BuildID, "sha-") || len(c.Versioning.BuildID) != len("sha-")+12 || c.Versioning.BuildID != RevisionBuildID() {
+		t.Fatalf("%+v", c.Versioning)
+	}
+	c.Versioning.BuildID = ""
+	if c.Versioning != (Versioning{Enabled: true, Deployment: "procuration", Promote: "initial"}) {
 		t.Fatalf("%+v", c.Versioning)
 	}
 	c, err = load(t, map[string]string{"BUILD_ID": "2027-03-r2", "WORKER_VERSIONING": "false"}, []string{RoleWorker})

@@ -1,18 +1,22 @@
 package config
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"io"
+	"os"
 	"runtime/debug"
 	"strings"
 )
 
 // RevisionBuildID is the build ID of a binary whose release names none: its
-// VCS revision (with "-modified" when built from uncommitted changes), or
-// "dev" when the toolchain recorded none (go test, go run).
+// VCS revision (with "-modified" when built from uncommitted changes) or,
+// when the toolchain recorded none (-buildvcs=false, go test), a digest of
+// the executable, so that two builds of different code never share one.
 func RevisionBuildID() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "dev"
+		return executableBuildID()
 	}
 	var revision, modified string
 	for _, s := range info.Settings {
@@ -26,12 +30,29 @@ func RevisionBuildID() string {
 		}
 	}
 	if revision == "" {
-		return "dev"
+		return executableBuildID()
 	}
 	if len(revision) > 12 {
 		revision = revision[:12]
 	}
 	return revision + modified
+}
+
+func executableBuildID() string {
+	path, err := os.Executable()
+	if err != nil {
+		return "dev"
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "dev"
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "dev"
+	}
+	return fmt.Sprintf("sha-%x", h.Sum(nil)[:6])
 }
 
 // The server keeps "." and ":" out of deployment names, which older
