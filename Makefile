@@ -73,3 +73,13 @@ clean-data:
 .PHONY: bench-faults
 bench-faults: build $(TEMPORAL_CLI)
 	TEMPORAL_CLI=$(TEMPORAL_CLI) bin/procuration bench faults
+
+# Histories of every workflow's main paths, recorded from a dev server with
+# this release's code, for the replay test of the releases after it
+# (workflows/testdata/histories/<RELEASE>/); run at release time, commit.
+RELEASE ?= $(shell git describe --tags --always 2>/dev/null)
+.PHONY: record-histories
+record-histories: $(TEMPORAL_CLI)
+	@test -n "$(RELEASE)" || { echo "RELEASE=<name> expected: make record-histories RELEASE=2027-03" >&2; exit 1; }
+	TEMPORAL_CLI=$(TEMPORAL_CLI) PROCURATION_INTEGRATION=required \
+		$(GO) test -count=1 -run '^TestRecordHistories$$' ./workflows -record testdata/histories/$(RELEASE)

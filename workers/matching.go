@@ -10,20 +10,23 @@ import (
 	"github.com/procurations/procuration/workflows"
 )
 
-// registerMatching is the matching platforms: sign-up confirmations, matches,
-// campaigns' lifetimes and scheduled runs.
-func registerMatching(w worker.Registry, d Deps) {
-	w.RegisterWorkflowWithOptions(workflows.Signup, workflow.RegisterOptions{Name: signup.WorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.SignupConfirmations, workflow.RegisterOptions{Name: signup.SenderWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.Match, workflow.RegisterOptions{Name: match.WorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.Campaign, workflow.RegisterOptions{Name: campaign.LifeWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.MatchingRun, workflow.RegisterOptions{Name: campaign.RunWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.MatchingOffers, workflow.RegisterOptions{Name: campaign.OffersWorkflowName})
-	w.RegisterActivity(d.Signups)
-	w.RegisterActivity(d.Matches)
-	w.RegisterActivity(d.Campaigns)
-	w.RegisterWorkflowWithOptions(workflows.BulkApproval, workflow.RegisterOptions{Name: campaign.BulkWorkflowName})
+// matchingWorkflows is the matching platforms: sign-up confirmations,
+// matches, campaigns' lifetimes, runs and offers, bulk approvals.
+func matchingWorkflows(r worker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(workflows.Signup, workflow.RegisterOptions{Name: signup.WorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.SignupConfirmations, workflow.RegisterOptions{Name: signup.SenderWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.Match, workflow.RegisterOptions{Name: match.WorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.Campaign, workflow.RegisterOptions{Name: campaign.LifeWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.MatchingRun, workflow.RegisterOptions{Name: campaign.RunWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.MatchingOffers, workflow.RegisterOptions{Name: campaign.OffersWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.BulkApproval, workflow.RegisterOptions{Name: campaign.BulkWorkflowName})
+}
+
+func matchingActivities(r worker.ActivityRegistry, d Deps) {
+	r.RegisterActivity(d.Signups)
+	r.RegisterActivity(d.Matches)
+	r.RegisterActivity(d.Campaigns)
 	if d.Bulk != nil {
-		w.RegisterActivity(d.Bulk)
+		r.RegisterActivity(d.Bulk)
 	}
 }

@@ -8,8 +8,11 @@ import (
 	"github.com/procurations/procuration/workflows"
 )
 
-// registerProcurations is the official three-step flow.
-func registerProcurations(w worker.Registry, d Deps) {
-	w.RegisterWorkflowWithOptions((&workflows.Procurations{Policy: d.Policy}).Procuration, workflow.RegisterOptions{Name: dossier.WorkflowName})
-	w.RegisterActivity(d.Procurations)
+// procurationWorkflows is the official three-step flow.
+func procurationWorkflows(r worker.WorkflowRegistry, policy dossier.Policy) {
+	r.RegisterWorkflowWithOptions((&workflows.Procurations{Policy: policy}).Procuration, workflow.RegisterOptions{Name: dossier.WorkflowName})
+}
+
+func procurationActivities(r worker.ActivityRegistry, d Deps) {
+	r.RegisterActivity(d.Procurations)
 }

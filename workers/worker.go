@@ -5,10 +5,20 @@ package workers
 import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
 
 	"github.com/procurations/procuration/activities"
+	"github.com/procurations/procuration/internal/config"
 	"github.com/procurations/procuration/internal/dossier"
 )
+
+// RegisterWorkflows registers every workflow of the system under its
+// contract's name: the worker's registration, which the replay test of
+// workflows/ repeats so that it covers whatever the worker runs.
+func RegisterWorkflows(r worker.WorkflowRegistry, policy dossier.Policy) {
+	procurationWorkflows(r, policy)
+	matchingWorkflows(r)
+}
 
 // Deps is what the workflows and activities of every family need.
 type Deps struct {
@@ -20,13 +30,22 @@ type Deps struct {
 	Campaigns    *activities.Campaigns
 	Bulk         *activities.Bulk
 	Options      worker.Options
+	// Versioning places the worker among the releases (DeploymentOptions).
+	Versioning config.Versioning
+	Log        *zap.Logger
 }
 
 // New is the worker of every workflow of the system.
 func New(c client.Client, taskQueue string, d Deps) worker.Worker {
-	w := worker.New(c, taskQueue, d.Options)
+	opts := d.Options
+	opts.DeploymentOptions = DeploymentOptions(d.Versioning)
+	w := worker.New(c, taskQueue, opts)
+	RegisterWorkflows(w, d.Policy)
 	w.RegisterActivity(d.Outbox)
-	registerProcurations(w, d)
-	registerMatching(w, d)
-	return w
+	procurationActivities(w, d)
+	matchingActivities(w, d)
+	if !opts.DeploymentOptions.UseVersioning {
+		return w
+	}
+	return &promoting{Worker: w, client: c, versioning: d.Versioning, log: d.Log}
 }

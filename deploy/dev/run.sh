@@ -74,7 +74,9 @@ bin/procuration migrate
 bin/procuration seed
 
 echo "==> starting the worker and the API"
-bin/procuration worker >"$logs/worker.log" 2>&1 &
+# The dev server keeps its data across runs: each rebuild's worker takes
+# over the Worker Deployment, as a promoted release would.
+WORKER_PROMOTE="${WORKER_PROMOTE:-always}" bin/procuration worker >"$logs/worker.log" 2>&1 &
 pids+=($!)
 bin/procuration api >"$logs/api.log" 2>&1 &
 pids+=($!)

@@ -39,6 +39,8 @@ type Config struct {
 
 	Temporal  Temporal
 	TaskQueue string
+	// Versioning is the worker's place among the releases.
+	Versioning Versioning
 
 	DatabaseURL string
 	LogLevel    string
@@ -112,6 +114,23 @@ type Temporal struct {
 	ServerName string
 }
 
+// Versioning places the worker in a Temporal Worker Deployment: each
+// release is a version of it, and the server sends a workflow's tasks only
+// to the version it routes to (see workers.Versioned).
+type Versioning struct {
+	// Unversioned workers ignore Deployment and BuildID.
+	Enabled bool
+	// Deployment is the Worker Deployment's name.
+	Deployment string
+	// BuildID names the release; it defaults to the binary's VCS revision,
+	// or its digest.
+	BuildID string
+	// Promote says when the worker makes its version the current one:
+	// initial (only if the deployment has none yet), always (development)
+	// or never (a release is promoted with the CLI).
+	Promote string
+}
+
 // Register adds the settings of the given roles to fs; RoleAll adds every
 // setting (the tests, the benchmarks).
 func (c *Config) Register(fs *pflag.FlagSet, roles ...string) {
@@ -144,10 +163,10 @@ func (c *Config) registerCommon() {
 	s.str(&c.Temporal.Namespace, "temporal-namespace", "TEMPORAL_NAMESPACE", "default", "a namespace name", "Temporal namespace", RoleAll, nonEmpty)
 	s.str(&c.Temporal.APIKey, "temporal-api-key", "TEMPORAL_API_KEY", "", "an API key", "Temporal Cloud API key (implies TLS)", RoleAll, nil)
 	s.boolean(&c.Temporal.TLS, "temporal-tls", "TEMPORAL_TLS", false, "connect to Temporal over TLS", RoleAll)
-	s.str(&c.Temporal.CACert, "temporal-tls-ca", "TEMPORAL_TLS_CA", "", "a PEM file", "CA certificate of the Temporal frontend", RoleAll, nil)
-	s.str(&c.Temporal.ClientCert, "temporal-tls-cert", "TEMPORAL_TLS_CERT", "", "a PEM file", "client certificate for mTLS", RoleAll, nil)
+	s.str(&c.Temporal.CACert, "temporal-tls-ca", "TEMPORAL_TLS_CA", "", "a PEM file", "CA certificate of the Temporal frontend; empty: the system's", RoleAll, nil)
+	s.str(&c.Temporal.ClientCert, "temporal-tls-cert", "TEMPORAL_TLS_CERT", "", "a PEM file", "client certificate for mTLS (with TEMPORAL_TLS_KEY)", RoleAll, nil)
 	s.str(&c.Temporal.ClientKey, "temporal-tls-key", "TEMPORAL_TLS_KEY", "", "a PEM file", "client key for mTLS", RoleAll, nil)
-	s.str(&c.Temporal.ServerName, "temporal-tls-server-name", "TEMPORAL_TLS_SERVER_NAME", "", "a host name", "name the frontend's certificate carries", RoleAll, nil)
+	s.str(&c.Temporal.ServerName, "temporal-tls-server-name", "TEMPORAL_TLS_SERVER_NAME", "", "a host name", "name the frontend's certificate carries; empty: the host of TEMPORAL_ADDRESS", RoleAll, nil)
 	s.str(&c.TaskQueue, "task-queue", "TEMPORAL_TASK_QUEUE", "procurations", "a task queue name", "task queue of the workflows", RoleAll, nonEmpty)
 	s.str(&c.DatabaseURL, "database-url", "DATABASE_URL", "postgres://postgres@127.0.0.1:54329/procuration?sslmode=disable",
 		"a postgres:// URL", "PostgreSQL", RoleAll, postgresURL)
@@ -222,6 +241,15 @@ func (c *Config) registerWorker() {
 	s.duration(&c.Policy.BeforeRoundReminder, "reminder-before-round", "REMINDER_BEFORE_ROUND", p.BeforeRoundReminder, "reminder before the first round", RoleWorker)
 	s.duration(&c.Policy.TownHallFirstReminder, "reminder-town-hall-first", "REMINDER_TOWN_HALL_FIRST", p.TownHallFirstReminder, "first reminder to the town hall", RoleWorker)
 	s.duration(&c.Policy.TownHallReminderEvery, "reminder-town-hall-every", "REMINDER_TOWN_HALL_EVERY", p.TownHallReminderEvery, "then every", RoleWorker)
+	s.boolean(&c.Versioning.Enabled, "worker-versioning", "WORKER_VERSIONING", true,
+		"run as a version of a Temporal Worker Deployment (false: an unversioned worker)", RoleWorker)
+	s.str(&c.Versioning.Deployment, "worker-deployment", "WORKER_DEPLOYMENT", "procuration", "a name without dots or colons",
+		"Temporal Worker Deployment the worker belongs to", RoleWorker, deploymentName)
+	s.str(&c.Versioning.BuildID, "build-id", "BUILD_ID", "", "a release name or a revision",
+		"version of this worker in its deployment; empty: the binary's VCS revision, else a digest of it", RoleWorker, buildID)
+	s.str(&c.Versioning.Promote, "worker-promote", "WORKER_PROMOTE", "initial", "initial, always or never",
+		"make this worker's version current at start: initial (when the deployment has none), always (development), never (the release does)",
+		RoleWorker, oneOf("initial", "always", "never"))
 	s.integer(&c.ConfirmationsPerSecond, "confirmations-per-second", "CONFIRMATIONS_PER_SECOND", 50, 1, 10000,
 		"sign-up confirmation emails sent a second, the mail relay's pace", RoleWorker)
 }
@@ -264,9 +292,7 @@ func (c *Config) Finish() error {
 			problems = append(problems, p.env+"_ISSUER is set: "+p.env+"_CLIENT_ID and "+p.env+"_CLIENT_SECRET are required with it")
 		}
 	}
-	if (c.Temporal.ClientCert == "") != (c.Temporal.ClientKey == "") {
-		problems = append(problems, "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together")
-	}
+	problems = append(problems, c.Temporal.problems()...)
 	if len(problems) > 0 {
 		return errors.New("configuration refused:\n  " + strings.Join(problems, "\n  "))
 	}
@@ -276,6 +302,9 @@ func (c *Config) Finish() error {
 			_, n, _ := net.ParseCIDR(block)
 			c.TrustedProxies = append(c.TrustedProxies, n)
 		}
+	}
+	if c.Versioning.Enabled && c.Versioning.BuildID == "" {
+		c.Versioning.BuildID = RevisionBuildID()
 	}
 	if c.DevIssuer {
 		c.AgentIssuers = append(c.AgentIssuers, c.PublicURL)

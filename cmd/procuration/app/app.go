@@ -145,7 +145,9 @@ func (a *App) Worker() (worker.Worker, error) {
 		Matches: &activities.Matches{Store: a.Store, Mail: outbox, Issuer: issuer, PublicURL: a.Cfg.PublicURL},
 		Campaigns: &activities.Campaigns{Store: a.Store, Temporal: a.Temporal, Runner: a.Service.Runner(),
 			StartsParallel: a.Cfg.MatchStartsParallel},
-		Bulk: &activities.Bulk{Approve: a.Service.ApproveBatch, Parallel: 5},
+		Bulk:       &activities.Bulk{Approve: a.Service.ApproveBatch, Parallel: 5},
+		Versioning: a.Cfg.Versioning,
+		Log:        a.Log,
 	}), nil
 }
 
