@@ -33,6 +33,8 @@ type Session struct {
 
 	id    string
 	dirty bool
+	// rights are the signed-in agent's, read with the session.
+	rights []store.Right
 }
 
 type pendingLogin struct {
@@ -54,6 +56,8 @@ type sessions struct {
 	secure bool
 	// idle and absolute timeouts.
 	idle, max time.Duration
+	// now is the service's clock, which rights are valid by.
+	now func() time.Time
 }
 
 func (m *sessions) cookieName() string {
@@ -80,10 +84,10 @@ func hashID(id string) string {
 func (m *sessions) load(r *http.Request) (*Session, error) {
 	if c, err := r.Cookie(m.cookieName()); err == nil && c.Value != "" {
 		var s Session
-		seen, err := m.store.LoadSession(r.Context(), hashID(c.Value), &s)
+		seen, rights, err := m.store.LoadSessionAndRights(r.Context(), hashID(c.Value), &s, m.now())
 		switch {
 		case err == nil && time.Since(seen) < m.idle && time.Since(s.Created) < m.max:
-			s.id = c.Value
+			s.id, s.rights = c.Value, rights
 			if time.Since(seen) > time.Minute {
 				_ = m.store.TouchSession(r.Context(), hashID(s.id))
 			}

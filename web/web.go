@@ -100,7 +100,7 @@ func New(d Deps) (*Server, error) {
 	host := u.Hostname()
 	secure := u.Scheme == "https" || (host != "127.0.0.1" && host != "localhost" && host != "::1")
 	return &Server{Deps: d, svc: d.Service, keys: keys, pages: pages, site: site, bo: bo,
-		sessions: &sessions{store: d.Store, secure: secure, idle: d.SessionIdle, max: d.SessionMax}}, nil
+		sessions: &sessions{store: d.Store, secure: secure, idle: d.SessionIdle, max: d.SessionMax, now: d.Service.Now}}, nil
 }
 
 // Register adds the portals' routes to mux.
@@ -194,7 +194,7 @@ func (s *Server) refreshAgent(q *request) error {
 	}
 	who := q.session.Who
 	who.Role, who.Communes, who.Campaigns, who.Unit, who.Rank, who.Admin = "", nil, nil, "", "", false
-	fresh, err := s.svc.AgentSession(q.ctx(), who)
+	fresh, err := s.svc.AgentSessionWith(q.ctx(), who, q.session.rights)
 	if errors.Is(err, service.ErrNoRight) {
 		q.session.Who = who
 		return nil

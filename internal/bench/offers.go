@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/procurations/procuration/internal/auth"
@@ -125,8 +127,17 @@ func (b *Offers) bare(ctx context.Context) (float64, error) {
 				}
 				ids[i] = fmt.Sprintf("%s-%d", queue, i)
 				// They end by themselves: nothing polls their queue.
-				_, err := b.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: ids[i], TaskQueue: queue,
-					WorkflowExecutionTimeout: 2 * time.Minute}, "BareStart")
+				var err error
+				// A start the server took too long to answer is tried
+				// again, as the worker's are; the id makes it one.
+				for range 3 {
+					_, err = b.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: ids[i], TaskQueue: queue,
+						WorkflowExecutionTimeout: 2 * time.Minute, WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING},
+						"BareStart")
+					if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+						break
+					}
+				}
 				if err != nil {
 					mu.Lock()
 					firstErr = err

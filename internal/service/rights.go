@@ -32,7 +32,16 @@ func (s *Service) AgentSignedIn(ctx context.Context, who auth.Claims) (auth.Clai
 // PostgreSQL: the role, the unit and rank of an officer, the communes of a
 // town hall agent. With no right the answer is ErrNoRight.
 func (s *Service) AgentSession(ctx context.Context, who auth.Claims) (auth.Claims, error) {
-	rights, err := s.Store.ActiveRights(ctx, who.Identity(), s.Now())
+	return s.AgentSessionWith(ctx, who, nil)
+}
+
+// AgentSessionWith is AgentSession with the agent's active rights already
+// read (with their session); none read: they are read here.
+func (s *Service) AgentSessionWith(ctx context.Context, who auth.Claims, rights []store.Right) (auth.Claims, error) {
+	var err error
+	if len(rights) == 0 {
+		rights, err = s.Store.ActiveRights(ctx, who.Identity(), s.Now())
+	}
 	if err == nil && len(rights) == 0 {
 		// Signed in without a right, one granted since to their email.
 		if err = s.Store.BindRights(ctx, who.Identity(), who.Email); err == nil {

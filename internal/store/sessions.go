@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // SaveSession writes a browser session's data under the hash of its id.
@@ -17,18 +19,35 @@ func (s *Store) SaveSession(ctx context.Context, idHash string, data any, expire
 	return err
 }
 
-// LoadSession reads a live session into data and says when it was last
-// seen; ErrNotFound when it expired or never was.
-func (s *Store) LoadSession(ctx context.Context, idHash string, data any) (time.Time, error) {
+// LoadSessionAndRights reads a live session into data, says when it was
+// last seen (ErrNotFound when it expired or never was), and reads the
+// rights active today of the agent signed in to it, in one round trip:
+// an agent's rights are read again at every page.
+func (s *Store) LoadSessionAndRights(ctx context.Context, idHash string, data any, today time.Time) (time.Time, []Right, error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT data, last_seen FROM web_sessions WHERE id_hash = $1 AND expires_at > now()`, idHash)
+	// The identity is Claims.Identity(): issuer and subject.
+	b.Queue(`SELECT * FROM agent_rights WHERE identity = (SELECT (data->'who'->>'iss') || '|' || (data->'who'->>'sub')
+		FROM web_sessions WHERE id_hash = $1) AND revoked_at IS NULL
+		AND valid_from <= $2 AND (valid_until IS NULL OR valid_until >= $2) ORDER BY granted_at DESC`, idHash, today)
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
 	var (
 		raw  []byte
 		seen time.Time
 	)
-	err := s.pool.QueryRow(ctx, `SELECT data, last_seen FROM web_sessions WHERE id_hash = $1 AND expires_at > now()`, idHash).Scan(&raw, &seen)
-	if err != nil {
-		return seen, notFound(err, "session")
+	if err := br.QueryRow().Scan(&raw, &seen); err != nil {
+		return seen, nil, notFound(err, "session")
 	}
-	return seen, json.Unmarshal(raw, data)
+	if err := json.Unmarshal(raw, data); err != nil {
+		return seen, nil, err
+	}
+	rows, _ := br.Query()
+	rights, err := pgx.CollectRows(rows, pgx.RowToStructByName[Right])
+	if err != nil {
+		return seen, nil, err
+	}
+	return seen, rights, br.Close()
 }
 
 // TouchSession records activity, for the idle timeout.
