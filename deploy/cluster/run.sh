@@ -33,11 +33,13 @@ export TEMPORAL_DYNAMIC_CONFIG="$root/deploy/cluster/temporal/dynamicconfig.yaml
 deploy/dev/docs-assets.sh "$root/.data/docs"
 if [ -f "$root/.data/docs/web-components.min.js" ]; then export DOCS_ASSETS="$root/.data/docs"; fi
 
-pids=()
+pids=() supervisors=()
 stop() {
   trap - INT TERM EXIT
   echo
   echo "==> stopping"
+  for pid in "${supervisors[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for f in "$data"/worker-*.pid "$data"/api-*.pid; do [ -f "$f" ] && { kill "$(cat "$f")" 2>/dev/null || true; }; rm -f "$f"; done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   deploy/dev/postgres.sh stop "$data/postgres" "$PG_PORT" || true
@@ -108,17 +110,20 @@ echo "==> migrating and loading the demo data"
 bin/procuration migrate
 bin/procuration seed
 
+# Workers and API replicas are restarted 10 s after they exit, as an
+# orchestrator would; the rest of the stack stops everything when it exits.
+replica() { # role name
+  while true; do
+    bin/procuration "$1" >>"$logs/$2.log" 2>&1 &
+    echo $! >"$data/$2.pid"
+    wait $! || true
+    echo "==> $2 exited; restarting it in 10 s" >>"$logs/$2.log"
+    sleep 10
+  done
+}
 echo "==> starting two workers and two API replicas on port $API_PORT"
-for i in 1 2; do
-  bin/procuration worker >"$logs/worker-$i.log" 2>&1 &
-  pids+=($!)
-  echo $! >"$data/worker-$i.pid"
-done
-for i in 1 2; do
-  bin/procuration api >"$logs/api-$i.log" 2>&1 &
-  pids+=($!)
-  echo $! >"$data/api-$i.pid"
-done
+for name in worker-1 worker-2; do replica worker "$name" & supervisors+=($!); done
+for name in api-1 api-2; do replica api "$name" & supervisors+=($!); done
 for _ in $(seq 60); do
   if curl -fsS "http://127.0.0.1:$API_PORT/readyz" >/dev/null 2>&1; then break; fi
   sleep 1
@@ -133,7 +138,7 @@ cat <<INFO
     Mail inbox       http://127.0.0.1:$MAILDEV_PORT
     Temporal         127.0.0.1:$TEMPORAL_PORT (frontend; history, matching, worker services beside it)
     PostgreSQL       postgres://postgres@127.0.0.1:$PG_PORT/   databases procuration, temporal, temporal_visibility
-    Process ids      .data/cluster/{api,worker}-{1,2}.pid     Logs .data/cluster/logs/
+    Process ids      .data/cluster/{api,worker}-{1,2}.pid (restarted 10 s after they exit)     Logs .data/cluster/logs/
   Ctrl-C stops everything; the data stays in .data/cluster/.
 
 INFO
