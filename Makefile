@@ -83,3 +83,25 @@ record-histories: $(TEMPORAL_CLI)
 	@test -n "$(RELEASE)" || { echo "RELEASE=<name> expected: make record-histories RELEASE=2027-03" >&2; exit 1; }
 	TEMPORAL_CLI=$(TEMPORAL_CLI) PROCURATION_INTEGRATION=required \
 		$(GO) test -count=1 -run '^TestRecordHistories$$' ./workflows -record testdata/histories/$(RELEASE)
+
+# `make run-cluster`: the production shape. The Temporal server of the
+# version the CLI embeds, its schema tool and the Web UI's server, built
+# from the module proxy into bin/ once (go install names them server and sql,
+# hence the folder of their own).
+TEMPORAL_SERVER_VERSION := v1.29.1
+TEMPORAL_UI_SERVER_VERSION := v2.42.1
+$(CURDIR)/bin/temporal-server $(CURDIR)/bin/temporal-sql-tool &:
+	@echo "==> building the Temporal server $(TEMPORAL_SERVER_VERSION) and its SQL schema tool into bin/ (first time only: several minutes on 2 cores)"
+	GOBIN=$(CURDIR)/.data/gobin/temporal-server $(GO) install go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION) go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION)
+	mkdir -p bin && mv .data/gobin/temporal-server/server bin/temporal-server && mv .data/gobin/temporal-server/sql bin/temporal-sql-tool
+$(CURDIR)/bin/temporal-ui-server:
+	@echo "==> building the Temporal Web UI server $(TEMPORAL_UI_SERVER_VERSION) into bin/ (first time only)"
+	GOBIN=$(CURDIR)/.data/gobin/temporal-ui-server $(GO) install github.com/temporalio/ui-server/v2/cmd/server@$(TEMPORAL_UI_SERVER_VERSION)
+	mkdir -p bin && mv .data/gobin/temporal-ui-server/server bin/temporal-ui-server
+
+.PHONY: run-cluster
+run-cluster: build $(TEMPORAL_CLI) $(CURDIR)/bin/temporal-server $(CURDIR)/bin/temporal-sql-tool $(CURDIR)/bin/temporal-ui-server
+	TEMPORAL_CLI=$(TEMPORAL_CLI) TEMPORAL_SERVER=$(CURDIR)/bin/temporal-server TEMPORAL_SQL_TOOL=$(CURDIR)/bin/temporal-sql-tool \
+		TEMPORAL_UI_SERVER=$(CURDIR)/bin/temporal-ui-server \
+		TEMPORAL_SCHEMA=$$($(GO) mod download -json go.temporal.io/server@$(TEMPORAL_SERVER_VERSION) | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')/schema/postgresql/v12 \
+		deploy/cluster/run.sh

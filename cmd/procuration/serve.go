@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"time"
 
@@ -30,7 +29,7 @@ func apiCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ln, err := net.Listen("tcp", cfg.HTTPAddr)
+			ln, err := listen(ctx, cfg.HTTPAddr, cfg.HTTPReusePort)
 			if err != nil {
 				return err
 			}

@@ -16,6 +16,37 @@ as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# As root, the cluster's folder must be reachable by the postgres user. A
+# clone under a folder closed to other users (a home of mode 0700) is not:
+# the cluster then lives in a folder of the postgres user's home, one per
+# clone path, and DIR becomes a link to it, so the next run finds it again.
+reachable_by_postgres() { runuser -u postgres -- test -x "$1" 2>/dev/null; }
+if [ "$(id -u)" = 0 ] && [ "$action" = start ] && [ ! -f "$dir/PG_VERSION" ] && [ ! -L "$2" ]; then
+  parent="$(dirname "$dir")"
+  mkdir -p "$parent"
+  if ! id postgres >/dev/null 2>&1; then
+    echo "No postgres user: install the server package (apt-get install postgresql), which creates it." >&2
+    exit 1
+  fi
+  if ! reachable_by_postgres "$parent"; then
+    home="$(getent passwd postgres | cut -d: -f6)"
+    if [ -z "$home" ] || [ ! -d "$home" ] || ! reachable_by_postgres "$home"; then
+      echo "The postgres user cannot enter $parent (a parent folder is closed to other users) and has no home to keep the cluster in." >&2
+      echo "Either open the path to it (chmod o+x on each closed parent folder), or clone the project under a folder it can enter (/srv, /opt)." >&2
+      exit 1
+    fi
+    elsewhere="$home/procuration/$(printf %s "$dir" | sha256sum | cut -c1-16)"
+    # The link was gone, so its .data/ was wiped: so is the cluster it named.
+    rm -rf "$elsewhere"
+    mkdir -p "$elsewhere"
+    chown postgres "$home/procuration" "$elsewhere"
+    rm -rf "$dir"
+    ln -s "$elsewhere" "$dir"
+    echo "==> $parent is closed to the postgres user: the cluster lives in $elsewhere ($dir links to it)"
+    dir="$elsewhere"
+  fi
+fi
+
 case "$action" in
 start)
   if [ ! -f "$dir/PG_VERSION" ]; then

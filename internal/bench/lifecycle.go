@@ -108,22 +108,17 @@ func benchGivenName(i int) string { return "Voter " + geo.LetterName(i) }
 
 func (l *Lifecycle) runOurs(ctx context.Context, base int) (*phase, []string, []string, error) {
 	p := &phase{name: "procuration over HTTP", latencies: map[string][]time.Duration{}}
-	police, err := l.Issuer.Mint(auth.RolePolice, "bench-opj", map[string]any{"given_name": "Bench", "family_name": "OFFICER",
-		"rank": "brigadier", "unit": "Bench"}, time.Hour)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	townHall, err := l.Issuer.Mint(auth.RoleTownHall, "bench-mairie", map[string]any{"communes": []string{"75056"}}, time.Hour)
-	if err != nil {
-		return nil, nil, nil, err
-	}
 	refs, grantors := make([]string, l.Dossiers), make([]string, l.Dossiers)
 	var mu sync.Mutex
-	err = l.parallel(p, func(i int) error {
+	err := l.parallel(p, func(i int) error {
 		grantorNNE, proxyNNE := base+2*i, base+2*i+1
 		grantor, err := l.Issuer.Mint(auth.RoleGrantor, fmt.Sprintf("bench-%d", grantorNNE), map[string]any{
 			"given_name": benchGivenName(2 * i), "family_name": "BENCH", "birthdate": "1980-01-01",
 			"email": fmt.Sprintf("bench-%d@example.fr", grantorNNE)}, time.Hour)
+		if err != nil {
+			return err
+		}
+		police, townHall, err := l.agents(i)
 		if err != nil {
 			return err
 		}
@@ -146,6 +141,24 @@ func (l *Lifecycle) runOurs(ctx context.Context, base int) (*phase, []string, []
 			map[string]any{"outcome": "validated"}, 200, nil)
 	})
 	return p, refs, grantors, err
+}
+
+// dossiersPerAgent keeps each benchmark officer and town hall agent under
+// the API's hourly bound on an agent's dossier reads, as a police force
+// shares its dossiers among many officers.
+const dossiersPerAgent = 50
+
+// agents mints the police officer's and the town hall agent's tokens for
+// the i-th dossier.
+func (l *Lifecycle) agents(i int) (police, townHall string, err error) {
+	n := i / dossiersPerAgent
+	police, err = l.Issuer.Mint(auth.RolePolice, fmt.Sprintf("bench-opj-%d", n), map[string]any{"given_name": "Bench", "family_name": "OFFICER",
+		"rank": "brigadier", "unit": "Bench"}, time.Hour)
+	if err != nil {
+		return "", "", err
+	}
+	townHall, err = l.Issuer.Mint(auth.RoleTownHall, fmt.Sprintf("bench-mairie-%d", n), map[string]any{"communes": []string{"75056"}}, time.Hour)
+	return police, townHall, err
 }
 
 func (l *Lifecycle) step(ctx context.Context, p *phase, name, method, path, token string, body any, want int, out any) error {

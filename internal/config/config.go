@@ -47,6 +47,7 @@ type Config struct {
 
 	// API.
 	HTTPAddr          string
+	HTTPReusePort     bool
 	Audience          string
 	AgentIssuers      []string
 	GrantorIssuers    []string
@@ -193,6 +194,9 @@ func (c *Config) registerLinks() {
 func (c *Config) registerAPI() {
 	s := &c.s
 	s.str(&c.HTTPAddr, "http-addr", "HTTP_ADDR", "127.0.0.1:8080", "host:port", "API listen address", RoleAPI, hostPort)
+	// Replicas on one host share the port and the kernel spreads connections
+	// among them; off, a second API on the port fails to start, as it should.
+	s.boolean(&c.HTTPReusePort, "http-reuse-port", "HTTP_REUSE_PORT", false, "let several API replicas on one host listen on HTTP_ADDR (SO_REUSEPORT)", RoleAPI)
 	s.urls(&c.AgentIssuers, "oidc-agent-issuers", "OIDC_AGENT_ISSUERS", "issuers trusted for agent tokens", RoleAPI)
 	s.urls(&c.GrantorIssuers, "oidc-grantor-issuers", "OIDC_GRANTOR_ISSUERS", "FranceConnect issuers trusted for grantor tokens", RoleAPI)
 	s.boolean(&c.DevIssuer, "dev-issuer", "DEV_ISSUER", false, "accept the API's own development tokens for every role (never in production)", RoleAPI)
