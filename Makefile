@@ -83,3 +83,11 @@ record-histories: $(TEMPORAL_CLI)
 	@test -n "$(RELEASE)" || { echo "RELEASE=<name> expected: make record-histories RELEASE=2027-03" >&2; exit 1; }
 	TEMPORAL_CLI=$(TEMPORAL_CLI) PROCURATION_INTEGRATION=required \
 		$(GO) test -count=1 -run '^TestRecordHistories$$' ./workflows -record testdata/histories/$(RELEASE)
+
+# The OCI image, without a Docker daemon nor a base image: an OCI layout in
+# .data/image and a tarball for `docker load` / `podman load`.
+.PHONY: image
+image:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/procuration-static ./cmd/procuration
+	cd deploy && SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) $(GO) run ./cmd/image --binary ../bin/procuration-static \
+		--out ../.data/image --tar ../.data/procuration-image.tar --version $$(git describe --always --dirty) --revision $$(git rev-parse HEAD)
