@@ -34,6 +34,7 @@ vet:
 test: vet lint-openapi $(TEMPORAL_CLI) $(AXE_CORE) $(CHROMIUM)
 	TEMPORAL_CLI=$(TEMPORAL_CLI) CHROMIUM=$(CHROMIUM) AXE_CORE=$(AXE_CORE) PROCURATION_INTEGRATION=required \
 		$(GO) test -count=1 -timeout 20m ./...
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 -timeout 10m ./...
 	@echo "==> screenshots of the pages the tests visited: .data/screenshots/"
 
 $(AXE_CORE):
