@@ -32,24 +32,40 @@ type rendered struct {
 	pdbs        []policyv1.PodDisruptionBudget
 }
 
+// secretValues are what an install must give when it names no existing
+// Secret.
+var secretValues = map[string]any{"secrets": map[string]any{"values": map[string]any{
+	"DATABASE_URL":    "postgres://procuration:secret@postgresql:5432/procuration?sslmode=require",
+	"FINGERPRINT_KEY": "a-test-fingerprint-key-of-32-characters-at-least",
+}}}
+
 func render(t *testing.T, overrides map[string]any) rendered {
 	t.Helper()
+	files, err := renderFiles(overrides)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decode(t, files)
+}
+
+func renderFiles(overrides map[string]any) (map[string]string, error) {
 	// The loader logs each symbolic link it follows (files/ links to
 	// deploy/temporal/, the one copy of the attributes): expected here.
 	log.SetOutput(io.Discard)
 	defer log.SetOutput(os.Stderr)
 	chart, err := loader.Load("procuration")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	vals, err := chartutil.ToRenderValues(chart, overrides, chartutil.ReleaseOptions{Name: "procu", Namespace: "elections", IsInstall: true}, nil)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	files, err := engine.Render(chart, vals)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return engine.Render(chart, vals)
+}
+
+func decode(t *testing.T, files map[string]string) rendered {
+	t.Helper()
 	var out rendered
 	names := make([]string, 0, len(files))
 	for n := range files {
@@ -108,7 +124,7 @@ func render(t *testing.T, overrides map[string]any) rendered {
 }
 
 func TestTheChartRendersValidManifests(t *testing.T) {
-	r := render(t, nil)
+	r := render(t, secretValues)
 	if len(r.deployments) != 2 || len(r.jobs) != 2 || len(r.pdbs) != 2 || len(r.services) != 1 || len(r.secrets) != 1 {
 		t.Fatalf("rendered %d deployments, %d jobs, %d PDBs, %d services, %d secrets",
 			len(r.deployments), len(r.jobs), len(r.pdbs), len(r.services), len(r.secrets))
@@ -186,7 +202,7 @@ func TestTheChartRendersValidManifests(t *testing.T) {
 // Every setting the chart passes is one the binary reads, and the chart
 // passes what a production deployment must set.
 func TestTheChartPassesTheBinarysSettings(t *testing.T) {
-	r := render(t, nil)
+	r := render(t, secretValues)
 	known := settings.Names()
 	var set []string
 	for _, c := range r.configMaps {
@@ -219,7 +235,8 @@ func TestTheChartPassesTheBinarysSettings(t *testing.T) {
 }
 
 func TestTheWorkerIsProbedWhereItServesHealth(t *testing.T) {
-	r := render(t, map[string]any{"worker": map[string]any{"health": map[string]any{"port": 9090, "path": "/healthz"}}})
+	r := render(t, map[string]any{"secrets": secretValues["secrets"],
+		"worker": map[string]any{"health": map[string]any{"port": 9090, "path": "/healthz"}}})
 	for _, d := range r.deployments {
 		if d.Name != "procu-worker" {
 			continue
@@ -231,4 +248,22 @@ func TestTheWorkerIsProbedWhereItServesHealth(t *testing.T) {
 		return
 	}
 	t.Fatal("no worker Deployment")
+}
+
+// Without its secrets the chart refuses to render rather than start a
+// deployment on the public development key; with an existing Secret it
+// renders none.
+func TestTheChartWantsItsSecrets(t *testing.T) {
+	if _, err := renderFiles(nil); err == nil || !strings.Contains(err.Error(), "FINGERPRINT_KEY") && !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Fatalf("rendered without DATABASE_URL and FINGERPRINT_KEY: %v", err)
+	}
+	r := render(t, map[string]any{"secrets": map[string]any{"existingSecret": "procuration-settings"}})
+	if len(r.secrets) != 0 {
+		t.Errorf("%d Secrets rendered beside an existing one", len(r.secrets))
+	}
+	for _, d := range r.deployments {
+		if d.Spec.Template.Spec.Containers[0].EnvFrom[1].SecretRef.Name != "procuration-settings" {
+			t.Errorf("%s does not read the existing Secret", d.Name)
+		}
+	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/procurations/procuration/deploy/internal/settings"
 )
 
 // The image's compressed size stays under this: the binary (~36 MB
@@ -85,6 +87,12 @@ func TestTheImageOfTheRealBinary(t *testing.T) {
 	for _, l := range []string{"title", "source", "version", "revision", "created"} {
 		if cf.Config.Labels["org.opencontainers.image."+l] == "" {
 			t.Errorf("label org.opencontainers.image.%s missing", l)
+		}
+	}
+	known := settings.Names()
+	for _, kv := range cf.Config.Env {
+		if k, _, _ := strings.Cut(kv, "="); k != "TZ" && !known[k] {
+			t.Errorf("image Env %s is not a setting of the binary", k)
 		}
 	}
 	if cf.OS != "linux" || cf.Architecture == "" {
