@@ -34,6 +34,7 @@ vet:
 test: vet lint-openapi $(TEMPORAL_CLI) $(AXE_CORE) $(CHROMIUM)
 	TEMPORAL_CLI=$(TEMPORAL_CLI) CHROMIUM=$(CHROMIUM) AXE_CORE=$(AXE_CORE) PROCURATION_INTEGRATION=required \
 		$(GO) test -count=1 -timeout 20m ./...
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 -timeout 10m ./...
 	@echo "==> screenshots of the pages the tests visited: .data/screenshots/"
 
 $(AXE_CORE):
@@ -105,3 +106,11 @@ run-cluster: build $(TEMPORAL_CLI) $(CURDIR)/bin/temporal-server $(CURDIR)/bin/t
 		TEMPORAL_UI_SERVER=$(CURDIR)/bin/temporal-ui-server \
 		TEMPORAL_SCHEMA=$$($(GO) mod download -json go.temporal.io/server@$(TEMPORAL_SERVER_VERSION) | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')/schema/postgresql/v12 \
 		deploy/cluster/run.sh
+
+# The OCI image, without a Docker daemon nor a base image: an OCI layout in
+# .data/image and a tarball for `docker load` / `podman load`.
+.PHONY: image
+image:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/procuration-static ./cmd/procuration
+	cd deploy && SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) $(GO) run ./cmd/image --binary ../bin/procuration-static \
+		--out ../.data/image --tar ../.data/procuration-image.tar --version $$(git describe --always --dirty) --revision $$(git rev-parse HEAD)
