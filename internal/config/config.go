@@ -69,6 +69,8 @@ type Config struct {
 	MatchDossierCheck time.Duration
 
 	// Worker.
+	// MetricsAddr is where the worker serves /metrics; empty, nowhere.
+	MetricsAddr      string
 	SMTP             mail.Config
 	MailDomain       string
 	TownHallFallback string
@@ -213,6 +215,8 @@ func (c *Config) registerWorker() {
 	s.duration(&c.Policy.BeforeRoundReminder, "reminder-before-round", "REMINDER_BEFORE_ROUND", p.BeforeRoundReminder, "reminder before the first round", RoleWorker)
 	s.duration(&c.Policy.TownHallFirstReminder, "reminder-town-hall-first", "REMINDER_TOWN_HALL_FIRST", p.TownHallFirstReminder, "first reminder to the town hall", RoleWorker)
 	s.duration(&c.Policy.TownHallReminderEvery, "reminder-town-hall-every", "REMINDER_TOWN_HALL_EVERY", p.TownHallReminderEvery, "then every", RoleWorker)
+	s.str(&c.MetricsAddr, "metrics-addr", "METRICS_ADDR", "", "host:port, or empty",
+		"where the worker serves Prometheus /metrics (the API serves it on HTTP_ADDR); empty: off", RoleWorker, optional(hostPort))
 	s.integer(&c.ConfirmationsPerSecond, "confirmations-per-second", "CONFIRMATIONS_PER_SECOND", 50, 1, 10000,
 		"sign-up confirmation emails sent a second, the mail relay's pace", RoleWorker)
 }
@@ -308,6 +312,15 @@ func cidrs(s string) error {
 		}
 	}
 	return nil
+}
+
+func optional(check func(string) error) func(string) error {
+	return func(s string) error {
+		if s == "" {
+			return nil
+		}
+		return check(s)
+	}
 }
 
 func optionalURL(s string) error {
