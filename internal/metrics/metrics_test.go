@@ -55,6 +55,7 @@ func TestTemporalHandler(t *testing.T) {
 	// A name asked as another kind records nothing, and does not panic.
 	h.Timer("temporal_num_pollers").Record(time.Second)
 	h.Counter("temporal_workflow_completed").Inc(-1)
+	h.Counter("temporal_local_activity_total").Inc(1)
 
 	out := scrape(t, r)
 	require.Contains(t, out, `temporal_workflow_completed_total{activity_type="",cause="",client_name="",failure_reason="",namespace="default",`+
@@ -64,6 +65,8 @@ func TestTemporalHandler(t *testing.T) {
 	require.Contains(t, out, `temporal_num_pollers{`)
 	require.Contains(t, out, `temporal_request_total{`)
 	require.Contains(t, out, `task_queue="other"`)
+	require.Contains(t, out, "temporal_local_activity_total{")
+	require.NotContains(t, out, "_total_total")
 	require.NotContains(t, out, "worker-commands")
 	require.NotContains(t, out, "unknown_tag")
 }

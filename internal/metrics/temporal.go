@@ -23,7 +23,8 @@ var TemporalBuckets = []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5,
 
 // Temporal adapts the SDK's metrics handler onto the registry. The SDK's
 // names (temporal_workflow_task_execution_latency, ...) are kept, with
-// Prometheus' suffixes: _total on counters, _seconds on timers (histograms).
+// Prometheus' suffixes: _total on counters (once: temporal_local_activity_total
+// stays so), _seconds on timers (histograms).
 // taskQueues are the task queue names kept as label values: the SDK also
 // tags with per-process queues (sticky, worker control) whose names hold
 // a random id, which become "other".
@@ -75,7 +76,7 @@ func (h temporalHandler) values() []string {
 }
 
 func (h temporalHandler) Counter(name string) client.MetricsCounter {
-	vec, ok := vecFor(h.m, name+"_total", func(n string) *prometheus.CounterVec {
+	vec, ok := vecFor(h.m, strings.TrimSuffix(name, "_total")+"_total", func(n string) *prometheus.CounterVec {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: n, Help: "Temporal SDK counter " + name + "."}, temporalLabels)
 	})
 	if !ok {
