@@ -11,6 +11,7 @@ import (
 
 	"github.com/procurations/procuration/internal/errs"
 	"github.com/procurations/procuration/internal/mail"
+	"github.com/procurations/procuration/internal/metrics"
 	"github.com/procurations/procuration/internal/outbox"
 	"github.com/procurations/procuration/internal/store"
 )
@@ -24,6 +25,8 @@ type Outbox struct {
 	// MarkAttempts is how often a successful send's record is tried before
 	// the workflow is asked to mark it in a step of its own.
 	MarkAttempts int
+	// Metrics counts the emails by kind and outcome; nil, nothing.
+	Metrics *metrics.Registry
 }
 
 // MarkMailSent marks an email sent: the workflow's separate step when the
@@ -41,6 +44,7 @@ func (o *Outbox) sendOnce(ctx context.Context, key, reference, kind string, m ma
 	messageID, err := o.Store.ClaimMail(ctx, key, reference, kind, m.To, m.Subject, strings.ReplaceAll(key, "/", ".")+"@"+o.Domain)
 	if errors.Is(err, store.ErrMailSent) {
 		activity.GetLogger(ctx).Info("email already sent", "key", key)
+		o.Metrics.Email(kind, metrics.EmailDuplicate)
 		return outbox.Receipt{}, nil
 	}
 	if err != nil {
@@ -51,12 +55,15 @@ func (o *Outbox) sendOnce(ctx context.Context, key, reference, kind string, m ma
 		var refused *mail.Refused
 		if errors.As(err, &refused) {
 			activity.GetLogger(ctx).Error("email refused for good", "key", key, "reason", refused.Reason)
+			o.Metrics.Email(kind, metrics.EmailRefused)
 			return outbox.Receipt{Refused: refused.Reason}, stepError(o.Store.MarkMailFailed(ctx, key, refused.Reason))
 		}
 		err = redactSMTP(err)
 		activity.GetLogger(ctx).Warn("email not sent, will retry", "key", key, "error", err)
+		o.Metrics.Email(kind, metrics.EmailFailed)
 		return outbox.Receipt{}, err
 	}
+	o.Metrics.Email(kind, metrics.EmailSent)
 	attempts := max(o.MarkAttempts, 1)
 	for i := range attempts {
 		if err = o.Store.MarkMailSent(ctx, key); err == nil {

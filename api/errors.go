@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/procurations/procuration/internal/errs"
+	"github.com/procurations/procuration/internal/logging"
 )
 
 func init() {
@@ -214,7 +215,7 @@ func guard(log *zap.Logger, next http.Handler, pages func(http.ResponseWriter, *
 		}
 		defer func() {
 			if v := recover(); v != nil {
-				log.Error("panic in handler", zap.String("path", r.URL.Path), zap.Any("panic", v))
+				logging.Ctx(r.Context(), log).Error("panic in handler", zap.String("path", r.URL.Path), zap.Any("panic", v))
 				write(w, problemModel(http.StatusInternalServerError, "Erreur interne."))
 			}
 		}()

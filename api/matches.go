@@ -112,7 +112,7 @@ func (h *handlers) registerMatches(api huma.API) {
 			items, next, err := h.svc.Matches(ctx, claimsFrom(ctx), in.Campaign, store.MatchFilter{Status: in.Status, Commune: in.Commune,
 				Departement: in.Departement, Cursor: in.Cursor, Limit: in.Limit})
 			if err != nil {
-				return nil, h.fail(err)
+				return nil, h.fail(ctx, err)
 			}
 			out := &matchListOutput{}
 			out.Body.Items, out.Body.NextCursor = make([]MatchView, 0, len(items)), next
@@ -126,7 +126,7 @@ func (h *handlers) registerMatches(api huma.API) {
 		func(ctx context.Context, in *bulkApprovalInput) (*bulkApprovalOutput, error) {
 			results, err := h.svc.ApproveMatches(ctx, claimsFrom(ctx), in.Campaign, in.Body.IDs, in.Body.Outcome)
 			if err != nil {
-				return nil, h.fail(err)
+				return nil, h.fail(ctx, err)
 			}
 			out := &bulkApprovalOutput{}
 			for _, r := range results {
@@ -137,38 +137,42 @@ func (h *handlers) registerMatches(api huma.API) {
 	huma.Register(api, huma.Operation{OperationID: "get-match", Method: http.MethodGet, Path: "/v1/matches/{id}",
 		Tags: tags, Summary: "A match (either party, back office)", Security: secured, Errors: errorsOf(secured, 404)},
 		func(ctx context.Context, in *matchPath) (*matchOutput, error) {
-			return h.match(h.svc.Match(ctx, claimsFrom(ctx), in.ID))
+			return h.match(ctx)(h.svc.Match(ctx, claimsFrom(ctx), in.ID))
 		})
 	huma.Register(api, huma.Operation{OperationID: "approve-match", Method: http.MethodPost, Path: "/v1/matches/{id}/approval",
 		Tags: tags, Summary: "Approve or reject a match (back office)", Security: secured, Errors: errorsOf(secured, 404, 409)},
 		func(ctx context.Context, in *approvalInput) (*matchOutput, error) {
-			return h.match(h.svc.ApproveMatch(ctx, claimsFrom(ctx), in.ID, in.Body.Outcome))
+			return h.match(ctx)(h.svc.ApproveMatch(ctx, claimsFrom(ctx), in.ID, in.Body.Outcome))
 		})
 	huma.Register(api, huma.Operation{OperationID: "answer-match", Method: http.MethodPost, Path: "/v1/matches/{id}/answer",
 		Tags: tags, Summary: "Accept or decline (the requester or the volunteer)", Security: secured, Errors: errorsOf(secured, 404, 409)},
 		func(ctx context.Context, in *answerInput) (*matchOutput, error) {
-			return h.match(h.svc.AnswerMatch(ctx, claimsFrom(ctx), in.ID, in.Body.Outcome))
+			return h.match(ctx)(h.svc.AnswerMatch(ctx, claimsFrom(ctx), in.ID, in.Body.Outcome))
 		})
 	huma.Register(api, huma.Operation{OperationID: "answer-match-link", Method: http.MethodPost, Path: "/v1/matches/{id}/answer-link",
 		Tags: tags, Summary: "Accept or decline with the token of the offer email's link, in the body (no header)", Security: public,
 		Errors: errorsOf(public, 401, 403, 404, 409)},
 		func(ctx context.Context, in *answerLinkInput) (*matchOutput, error) {
 			if _, err := h.answerWithLink(ctx, in.ID, in.Body.Token, in.Body.Outcome); err != nil {
-				return nil, h.fail(err)
+				return nil, h.fail(ctx, err)
 			}
 			claims, _ := h.Verifier.Verify(ctx, in.Body.Token)
-			return h.match(h.svc.Match(ctx, claims, in.ID))
+			return h.match(ctx)(h.svc.Match(ctx, claims, in.ID))
 		})
 	huma.Register(api, huma.Operation{OperationID: "link-procuration", Method: http.MethodPost, Path: "/v1/matches/{id}/procuration",
 		Tags: tags, Summary: "Link the official dossier (the requester)", Security: secured, Errors: errorsOf(secured, 404, 409)},
 		func(ctx context.Context, in *linkInput) (*matchOutput, error) {
-			return h.match(h.svc.LinkDossier(ctx, claimsFrom(ctx), in.ID, in.Body.Reference))
+			return h.match(ctx)(h.svc.LinkDossier(ctx, claimsFrom(ctx), in.ID, in.Body.Reference))
 		})
 }
 
-func (h *handlers) match(m store.Match, err error) (*matchOutput, error) {
-	if err != nil {
-		return nil, h.fail(err)
+// match answers a use case's match, or its failure, logged with
+// the request's id.
+func (h *handlers) match(ctx context.Context) func(store.Match, error) (*matchOutput, error) {
+	return func(m store.Match, err error) (*matchOutput, error) {
+		if err != nil {
+			return nil, h.fail(ctx, err)
+		}
+		return &matchOutput{Body: matchView(m)}, nil
 	}
-	return &matchOutput{Body: matchView(m)}, nil
 }

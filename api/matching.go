@@ -158,7 +158,7 @@ func (h *handlers) registerCampaigns(api huma.API) {
 			MatchingEveryMinutes: b.MatchingEveryMin, LinkReminderDays: b.LinkReminderDays,
 			Site: store.CampaignSite{Color: b.Color, LogoURL: b.LogoURL, Tagline: b.Tagline, OfficialRequestURL: b.OfficialRequestURL, Communes: b.Communes}})
 		if err != nil {
-			return nil, h.fail(err)
+			return nil, h.fail(ctx, err)
 		}
 		out := &campaignOutput{}
 		o := &out.Body
@@ -186,7 +186,7 @@ func (h *handlers) registerCampaigns(api huma.API) {
 				BirthDate: b.BirthDate, Email: b.Email, Phone: b.Phone, NNE: b.NNE, CommuneCode: b.CommuneCode,
 				PollingStation: b.PollingStation, Rounds: b.Rounds, Consent: b.Consent}, remoteFrom(ctx))
 			if err != nil {
-				return nil, h.fail(err)
+				return nil, h.fail(ctx, err)
 			}
 			out := &signupOutput{}
 			out.Body.ID, out.Body.Status = receipt.Attempt, "check_email"
@@ -199,7 +199,7 @@ func (h *handlers) registerCampaigns(api huma.API) {
 				items, next, err := h.svc.Signups(ctx, claimsFrom(ctx), in.Campaign, store.SignupFilter{Side: side, Status: in.Status,
 					Commune: in.Commune, Departement: in.Departement, Cursor: in.Cursor, Limit: in.Limit})
 				if err != nil {
-					return nil, h.fail(err)
+					return nil, h.fail(ctx, err)
 				}
 				out := &signupListOutput{}
 				out.Body.Items, out.Body.NextCursor = make([]SignupView, 0, len(items)), next
@@ -217,7 +217,7 @@ func (h *handlers) registerCampaigns(api huma.API) {
 	}, func(ctx context.Context, in *confirmInput) (*signupOutput, error) {
 		status, err := h.confirm(ctx, in.ID, in.Body.Token)
 		if err != nil {
-			return nil, h.fail(err)
+			return nil, h.fail(ctx, err)
 		}
 		out := &signupOutput{}
 		out.Body.ID, out.Body.Status = in.ID, status
@@ -229,7 +229,7 @@ func (h *handlers) registerCampaigns(api huma.API) {
 	}, func(ctx context.Context, in *runInput) (*runOutput, error) {
 		res, err := h.svc.RunMatching(ctx, claimsFrom(ctx), in.Campaign, in.Body.DryRun)
 		if err != nil {
-			return nil, h.fail(err)
+			return nil, h.fail(ctx, err)
 		}
 		out := &runOutput{}
 		out.Body.Proposed, out.Body.Unmatched, out.Body.Matches = len(res.Proposals), res.Unmatched, make([]proposal, 0, len(res.Proposals))
@@ -243,7 +243,7 @@ func (h *handlers) registerCampaigns(api huma.API) {
 		func(ctx context.Context, in *campaignPath) (*figuresOutput, error) {
 			f, err := h.svc.Figures(ctx, claimsFrom(ctx), in.Campaign)
 			if err != nil {
-				return nil, h.fail(err)
+				return nil, h.fail(ctx, err)
 			}
 			return &figuresOutput{Body: f}, nil
 		})

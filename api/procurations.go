@@ -182,32 +182,32 @@ func (h *handlers) registerProcurations(api huma.API) {
 			ProxyNNE: b.Proxy.NNE, ProxyBirthDate: b.Proxy.BirthDate,
 			Validity: service.Validity{ElectionID: b.Validity.ElectionID, Rounds: b.Validity.Rounds, From: b.Validity.From, Until: b.Validity.Until},
 		}, in.IdempotencyKey)
-		return h.procuration(p, err)
+		return h.procuration(ctx)(p, err)
 	})
 	huma.Register(api, huma.Operation{
 		OperationID: "get-procuration", Method: http.MethodGet, Path: "/v1/procurations/{reference}", Tags: tags,
 		Summary: "Read a dossier (its grantor, police, its town hall, support)", Security: secured, Errors: errorsOf(secured, 404),
 	}, func(ctx context.Context, in *referencePath) (*procurationOutput, error) {
-		return h.procuration(h.svc.Procuration(ctx, claimsFrom(ctx), in.Reference))
+		return h.procuration(ctx)(h.svc.Procuration(ctx, claimsFrom(ctx), in.Reference))
 	})
 	huma.Register(api, huma.Operation{
 		OperationID: "cancel-procuration", Method: http.MethodPost, Path: "/v1/procurations/{reference}/cancel", Tags: tags,
 		Summary: "Cancel (its grantor)", Security: secured, Errors: errorsOf(secured, 404, 409),
 	}, func(ctx context.Context, in *referencePath) (*procurationOutput, error) {
-		return h.procuration(h.svc.CancelProcuration(ctx, claimsFrom(ctx), in.Reference))
+		return h.procuration(ctx)(h.svc.CancelProcuration(ctx, claimsFrom(ctx), in.Reference))
 	})
 	huma.Register(api, huma.Operation{
 		OperationID: "verify-procuration", Method: http.MethodPost, Path: "/v1/procurations/{reference}/police-verification", Tags: tags,
 		Summary: "Police verification of the grantor's identity", Security: secured, Errors: errorsOf(secured, 404, 409),
 	}, func(ctx context.Context, in *verificationInput) (*procurationOutput, error) {
-		return h.procuration(h.svc.VerifyIdentity(ctx, claimsFrom(ctx), in.Reference, service.Verification{Outcome: in.Body.Outcome,
+		return h.procuration(ctx)(h.svc.VerifyIdentity(ctx, claimsFrom(ctx), in.Reference, service.Verification{Outcome: in.Body.Outcome,
 			IDKind: in.Body.IDDocument.Kind, IDNumber: in.Body.IDDocument.Number, Reason: in.Body.Reason}))
 	})
 	huma.Register(api, huma.Operation{
 		OperationID: "decide-procuration", Method: http.MethodPost, Path: "/v1/procurations/{reference}/town-hall-decision", Tags: tags,
 		Summary: "Town hall decision", Security: secured, Errors: errorsOf(secured, 404, 409),
 	}, func(ctx context.Context, in *decisionInput) (*procurationOutput, error) {
-		return h.procuration(h.svc.DecideProcuration(ctx, claimsFrom(ctx), in.Reference, service.Decision{Outcome: in.Body.Outcome, Reason: in.Body.Reason}))
+		return h.procuration(ctx)(h.svc.DecideProcuration(ctx, claimsFrom(ctx), in.Reference, service.Decision{Outcome: in.Body.Outcome, Reason: in.Body.Reason}))
 	})
 	huma.Register(api, huma.Operation{
 		OperationID: "list-commune-procurations", Method: http.MethodGet, Path: "/v1/communes/{code}/procurations", Tags: tags,
@@ -215,7 +215,7 @@ func (h *handlers) registerProcurations(api huma.API) {
 	}, func(ctx context.Context, in *listInput) (*listOutput, error) {
 		items, next, err := h.svc.CommuneProcurations(ctx, claimsFrom(ctx), in.Code, dossier.Status(in.Status), in.Cursor, in.Limit)
 		if err != nil {
-			return nil, h.fail(err)
+			return nil, h.fail(ctx, err)
 		}
 		out := &listOutput{}
 		out.Body.Items, out.Body.NextCursor = make([]Procuration, 0, len(items)), next
@@ -226,9 +226,13 @@ func (h *handlers) registerProcurations(api huma.API) {
 	})
 }
 
-func (h *handlers) procuration(p store.Procuration, err error) (*procurationOutput, error) {
-	if err != nil {
-		return nil, h.fail(err)
+// procuration answers a use case's procuration, or its failure, logged with
+// the request's id.
+func (h *handlers) procuration(ctx context.Context) func(store.Procuration, error) (*procurationOutput, error) {
+	return func(p store.Procuration, err error) (*procurationOutput, error) {
+		if err != nil {
+			return nil, h.fail(ctx, err)
+		}
+		return &procurationOutput{Body: view(p)}, nil
 	}
-	return &procurationOutput{Body: view(p)}, nil
 }

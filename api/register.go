@@ -67,7 +67,7 @@ func (h *handlers) registerRegister(api huma.API) {
 	}, func(ctx context.Context, in *importInput) (*importOutput, error) {
 		res, err := h.svc.ImportRegister(ctx, claimsFrom(ctx), in.body)
 		if err != nil {
-			return nil, h.fail(err)
+			return nil, h.fail(ctx, err)
 		}
 		out := &importOutput{}
 		out.Body.Imported, out.Body.Rejected, out.Body.MoreRejected = res.Imported, res.Rejected, res.MoreRejected
@@ -85,7 +85,7 @@ func (h *handlers) registerRegister(api huma.API) {
 		v, err := h.svc.LookupVoter(ctx, claimsFrom(ctx), service.Lookup{FamilyName: in.Body.FamilyName, GivenNames: in.Body.GivenNames,
 			BirthDate: in.Body.BirthDate, CommuneCode: in.Body.CommuneCode}, remoteFrom(ctx))
 		if err != nil {
-			return nil, h.fail(err)
+			return nil, h.fail(ctx, err)
 		}
 		out := &lookupOutput{}
 		out.Body.NNE, out.Body.PollingStation, out.Body.PollingStationLabel = v.NNE, v.PollingStation, v.Station().Label()
@@ -98,7 +98,7 @@ func (h *handlers) registerRegister(api huma.API) {
 	}, func(ctx context.Context, _ *struct{}) (*electionsOutput, error) {
 		e, err := h.svc.Elections(ctx, claimsFrom(ctx))
 		if err != nil {
-			return nil, h.fail(err)
+			return nil, h.fail(ctx, err)
 		}
 		return &electionsOutput{Body: e}, nil
 	})

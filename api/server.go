@@ -16,6 +16,8 @@ import (
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/errs"
+	"github.com/procurations/procuration/internal/logging"
+	"github.com/procurations/procuration/internal/metrics"
 	"github.com/procurations/procuration/internal/service"
 )
 
@@ -37,6 +39,8 @@ type Deps struct {
 	TrustedProxies []*net.IPNet
 	// DocsAssets is a folder holding the docs renderer; empty, /docs loads it from a CDN.
 	DocsAssets string
+	// Metrics counts requests and is served at /metrics; nil, neither.
+	Metrics *metrics.Registry
 }
 
 // Mount is a set of routes served beside the API.
@@ -90,7 +94,7 @@ func New(d Deps) (http.Handler, huma.API) {
 	}
 	api := humago.New(mux, config)
 	h := &handlers{Deps: d, svc: d.Service}
-	api.UseMiddleware(h.authenticate(api), func(ctx huma.Context, next func(huma.Context)) {
+	api.UseMiddleware(nameOperation, h.authenticate(api), func(ctx huma.Context, next func(huma.Context)) {
 		next(huma.WithValue(ctx, remoteKey{}, clientAddress(ctx.RemoteAddr(), ctx.Header("X-Forwarded-For"), d.TrustedProxies)))
 	})
 	h.registerHealth(api, mux)
@@ -102,6 +106,9 @@ func New(d Deps) (http.Handler, huma.API) {
 		m.Register(mux)
 	}
 	h.registerLinkPages(mux)
+	if d.Metrics != nil {
+		mux.Handle("GET /metrics", d.Metrics.Handler())
+	}
 	var pages func(http.ResponseWriter, *http.Request, int, string)
 	if d.Pages != nil {
 		d.Pages.Register(mux)
@@ -111,9 +118,11 @@ func New(d Deps) (http.Handler, huma.API) {
 	// trusted proxies.
 	withClient := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr := clientAddress(r.RemoteAddr, r.Header.Get("X-Forwarded-For"), d.TrustedProxies)
-		mux.ServeHTTP(w, r.WithContext(service.WithClient(r.Context(), addr)))
+		routed := r.WithContext(service.WithClient(r.Context(), addr))
+		mux.ServeHTTP(w, routed)
+		namePattern(routed)
 	})
-	return guard(d.Log, withClient, pages), api
+	return observe(d.Log, d.Metrics, guard(d.Log, withClient, pages)), api
 }
 
 type handlers struct {
@@ -141,13 +150,13 @@ func (h *handlers) authenticate(api huma.API) func(huma.Context, func(huma.Conte
 		}
 		claims, err := h.Verifier.Verify(ctx.Context(), strings.TrimSpace(raw))
 		if errors.Is(err, auth.ErrProviderUnavailable) {
-			h.Log.Warn("identity provider unavailable", zap.String("operation", ctx.Operation().OperationID), zap.Error(err))
+			logging.Ctx(ctx.Context(), h.Log).Warn("identity provider unavailable", zap.String("operation", ctx.Operation().OperationID), zap.Error(err))
 			ctx.SetHeader("Retry-After", "10")
 			_ = huma.WriteErr(api, ctx, http.StatusServiceUnavailable, "Le fournisseur d'identité ne répond pas ; réessayez dans quelques instants.")
 			return
 		}
 		if err != nil {
-			h.Log.Info("token refused", zap.String("operation", ctx.Operation().OperationID), zap.Error(err))
+			logging.Ctx(ctx.Context(), h.Log).Info("token refused", zap.String("operation", ctx.Operation().OperationID), zap.Error(err))
 			ctx.SetHeader("WWW-Authenticate", `Bearer realm="procuration", error="invalid_token"`)
 			_ = huma.WriteErr(api, ctx, http.StatusUnauthorized, "Jeton d'authentification invalide ou expiré.")
 			return
@@ -187,10 +196,10 @@ func (h *handlers) tokenFailure(err error, msg string) error {
 }
 
 // fail is the transport's answer to a use case's failure.
-func (h *handlers) fail(err error) error {
+func (h *handlers) fail(ctx context.Context, err error) error {
 	e, ok := errs.As(err)
 	if !ok {
-		h.Log.Error("request failed", zap.Error(err))
+		logging.Ctx(ctx, h.Log).Error("request failed", zap.Error(err))
 		return huma.Error500InternalServerError("Erreur interne.")
 	}
 	return problem(e)

@@ -18,6 +18,7 @@ import (
 	"github.com/procurations/procuration/internal/dossier"
 	"github.com/procurations/procuration/internal/errs"
 	"github.com/procurations/procuration/internal/french"
+	"github.com/procurations/procuration/internal/logging"
 	"github.com/procurations/procuration/internal/match"
 	"github.com/procurations/procuration/internal/service"
 )
@@ -297,12 +298,12 @@ func (s *Server) renderIn(pages map[string]*template.Template, q *request, statu
 		v.Flash, q.session.Flash, q.session.dirty = q.session.Flash, "", true
 	}
 	if err := s.sessions.save(q.ctx(), q.w, q.session); err != nil {
-		s.Log.Error("session", zap.Error(err))
+		logging.Ctx(q.ctx(), s.Log).Error("session", zap.Error(err))
 	}
 	t := pages[page]
 	var b bytes.Buffer
 	if t == nil {
-		s.Log.Error("no such page", zap.String("page", page))
+		logging.Ctx(q.ctx(), s.Log).Error("no such page", zap.String("page", page))
 		http.Error(q.w, "page", http.StatusInternalServerError)
 		return
 	}
@@ -310,13 +311,13 @@ func (s *Server) renderIn(pages map[string]*template.Template, q *request, statu
 	// knows the labels of its fields.
 	var main bytes.Buffer
 	if err := t.ExecuteTemplate(&main, "main", v); err != nil {
-		s.Log.Error("template", zap.String("page", page), zap.Error(err))
+		logging.Ctx(q.ctx(), s.Log).Error("template", zap.String("page", page), zap.Error(err))
 		http.Error(q.w, "page", http.StatusInternalServerError)
 		return
 	}
 	v.Main = template.HTML(main.String())
 	if err := t.ExecuteTemplate(&b, "layout", v); err != nil {
-		s.Log.Error("template", zap.String("page", page), zap.Error(err))
+		logging.Ctx(q.ctx(), s.Log).Error("template", zap.String("page", page), zap.Error(err))
 		http.Error(q.w, "page", http.StatusInternalServerError)
 		return
 	}

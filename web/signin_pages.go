@@ -11,6 +11,7 @@ import (
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/errs"
+	"github.com/procurations/procuration/internal/logging"
 	"github.com/procurations/procuration/internal/service"
 )
 
@@ -32,7 +33,7 @@ func (s *Server) signIn(q *request) error {
 	}
 	prov, err := p.discover(q.ctx())
 	if err != nil {
-		s.Log.Warn("identity provider unavailable", zap.String("provider", p.Name), zap.Error(err))
+		logging.Ctx(q.ctx(), s.Log).Warn("identity provider unavailable", zap.String("provider", p.Name), zap.Error(err))
 		return errs.ServiceUnavailable(err)
 	}
 	login := &pendingLogin{Provider: p.Name, State: randomToken(32), Nonce: randomToken(32), Verifier: oauth2.GenerateVerifier(),
@@ -68,7 +69,7 @@ func (s *Server) callback(q *request) error {
 		return errs.ServiceUnavailable(err)
 	}
 	if err != nil {
-		s.Log.Warn("sign-in refused", zap.String("provider", p.Name), zap.Error(err))
+		logging.Ctx(q.ctx(), s.Log).Warn("sign-in refused", zap.String("provider", p.Name), zap.Error(err))
 		return errs.Forbidden("La connexion n'a pas pu être vérifiée : recommencez.")
 	}
 	who := in.Claims

@@ -22,6 +22,7 @@ import (
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/errs"
+	"github.com/procurations/procuration/internal/logging"
 	"github.com/procurations/procuration/internal/service"
 	"github.com/procurations/procuration/internal/store"
 )
@@ -146,7 +147,7 @@ func (s *Server) page(h func(*request) error) http.Handler {
 		s.securityHeaders(w)
 		sess, err := s.sessions.load(r)
 		if err != nil {
-			s.Log.Error("session", zap.Error(err))
+			logging.Ctx(r.Context(), s.Log).Error("session", zap.Error(err))
 			s.problem(w, r, nil, http.StatusServiceUnavailable, "Service momentanément indisponible, réessayez dans quelques instants.")
 			return
 		}
@@ -210,7 +211,7 @@ func (s *Server) refreshAgent(q *request) error {
 func (s *Server) fail(q *request, err error) {
 	e, ok := errs.As(err)
 	if !ok {
-		s.Log.Error("page failed", zap.String("path", q.r.URL.Path), zap.Error(err))
+		logging.Ctx(q.ctx(), s.Log).Error("page failed", zap.String("path", q.r.URL.Path), zap.Error(err))
 		s.problem(q.w, q.r, q.session, http.StatusInternalServerError, "Une erreur est survenue ; réessayez dans quelques instants.")
 		return
 	}

@@ -66,6 +66,13 @@ func workerCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if cfg.MetricsAddr != "" {
+				addr, err := a.ServeMetrics(cmd.Context(), cfg.MetricsAddr)
+				if err != nil {
+					return err
+				}
+				a.Log.Info("worker metrics", zap.String("url", "http://"+addr.String()+"/metrics"))
+			}
 			a.Log.Info("worker polling", zap.String("temporal", cfg.Temporal.Address), zap.String("namespace", cfg.Temporal.Namespace),
 				zap.String("task_queue", cfg.TaskQueue))
 			stop := make(chan any)

@@ -77,6 +77,8 @@ type Config struct {
 	RematchDelay        time.Duration
 
 	// Worker.
+	// MetricsAddr is where the worker serves /metrics; empty, nowhere.
+	MetricsAddr      string
 	SMTP             mail.Config
 	MailDomain       string
 	TownHallFallback string
@@ -254,6 +256,8 @@ func (c *Config) registerWorker() {
 	s.str(&c.Versioning.Promote, "worker-promote", "WORKER_PROMOTE", "initial", "initial, always or never",
 		"make this worker's version current at start: initial (when the deployment has none), always (development), never (the release does)",
 		RoleWorker, oneOf("initial", "always", "never"))
+	s.str(&c.MetricsAddr, "metrics-addr", "METRICS_ADDR", "", "host:port, or empty",
+		"where the worker serves Prometheus /metrics (the API serves it on HTTP_ADDR); empty: off", RoleWorker, optional(hostPort))
 	s.integer(&c.ConfirmationsPerSecond, "confirmations-per-second", "CONFIRMATIONS_PER_SECOND", 50, 1, 10000,
 		"sign-up confirmation emails sent a second, the mail relay's pace", RoleWorker)
 }
@@ -350,6 +354,15 @@ func cidrs(s string) error {
 		}
 	}
 	return nil
+}
+
+func optional(check func(string) error) func(string) error {
+	return func(s string) error {
+		if s == "" {
+			return nil
+		}
+		return check(s)
+	}
 }
 
 func optionalURL(s string) error {

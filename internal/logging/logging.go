@@ -4,6 +4,7 @@
 package logging
 
 import (
+	"context"
 	"fmt"
 
 	"go.temporal.io/sdk/log"
@@ -35,3 +36,25 @@ func (t temporalLogger) Info(msg string, kv ...any)  { t.s.Infow(msg, kv...) }
 func (t temporalLogger) Warn(msg string, kv ...any)  { t.s.Warnw(msg, kv...) }
 func (t temporalLogger) Error(msg string, kv ...any) { t.s.Errorw(msg, kv...) }
 func (t temporalLogger) With(kv ...any) log.Logger   { return temporalLogger{t.s.With(kv...)} }
+
+type requestIDKey struct{}
+
+// WithRequestID marks ctx as serving the request id, for Ctx.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID is the id of the request ctx serves, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// Ctx is l with the request id of ctx, so that every line a request logs
+// can be found from the id its answer carried (X-Request-Id).
+func Ctx(ctx context.Context, l *zap.Logger) *zap.Logger {
+	if id := RequestID(ctx); id != "" {
+		return l.With(zap.String("request_id", id))
+	}
+	return l
+}

@@ -42,7 +42,7 @@ func (s *Service) CampaignsOf(ctx context.Context, who auth.Claims) ([]store.Cam
 			continue
 		}
 		if err != nil {
-			return nil, s.infra(err)
+			return nil, s.infra(ctx, err)
 		}
 		out = append(out, c)
 	}
@@ -62,7 +62,7 @@ func (s *Service) CampaignAdmin(ctx context.Context, who auth.Claims, id string)
 	}
 	rights, err := s.Store.ActiveRights(ctx, who.Identity(), s.Now())
 	if err != nil {
-		return false, s.infra(err)
+		return false, s.infra(ctx, err)
 	}
 	for _, r := range rights {
 		if r.Role == auth.RoleBackOffice && r.Admin && slices.Contains(r.Campaigns, id) {
@@ -111,10 +111,10 @@ func (s *Service) Dashboard(ctx context.Context, who auth.Claims, id string) (Da
 	}
 	d := Dashboard{Campaign: c, Near: DashboardNear, Stale: DashboardStale}
 	if d.Figures, err = s.Store.Figures(ctx, id); err != nil {
-		return d, s.infra(err)
+		return d, s.infra(ctx, err)
 	}
 	d.Board, err = s.Store.Board(ctx, id, s.Now(), DashboardNear, DashboardStale)
-	return d, s.infra(err)
+	return d, s.infra(ctx, err)
 }
 
 // ProposalLine is a proposal of a run, with its people.
@@ -146,7 +146,7 @@ func (s *Service) RunMatchingWithPeople(ctx context.Context, who auth.Claims, id
 	}
 	people, err := s.Store.SignupsByID(ctx, id, ids)
 	if err != nil {
-		return out, s.infra(err)
+		return out, s.infra(ctx, err)
 	}
 	for _, p := range res.Proposals {
 		out.Proposals = append(out.Proposals, ProposalLine{Proposal: p, Request: people[p.RequestID], Volunteer: people[p.VolunteerID]})
@@ -163,7 +163,7 @@ func (s *Service) MatchLines(ctx context.Context, who auth.Claims, id string, st
 		return nil, err
 	}
 	lines, err := s.Store.MatchLines(ctx, id, status, limit)
-	return lines, s.infra(err)
+	return lines, s.infra(ctx, err)
 }
 
 // MatchDetail is one match for its back office: its people and history.
@@ -179,10 +179,10 @@ func (s *Service) MatchDetail(ctx context.Context, who auth.Claims, id, matchID 
 	}
 	line, err := s.Store.MatchLine(ctx, id, matchID)
 	if err != nil {
-		return MatchDetail{}, s.notFoundOr(err, errNoMatch)
+		return MatchDetail{}, s.notFoundOr(ctx, err, errNoMatch)
 	}
 	m, err := s.Store.Match(ctx, matchID)
-	return MatchDetail{Line: line, Match: m}, s.infra(err)
+	return MatchDetail{Line: line, Match: m}, s.infra(ctx, err)
 }
 
 // CancelMatch ends one of a campaign's live matches, both people told;
@@ -207,7 +207,7 @@ func (s *Service) CancelMatch(ctx context.Context, who auth.Claims, id, matchID 
 		if errors.As(err, &notFound) {
 			return m, matchWrongState(m.Status)
 		}
-		return m, s.infra(err)
+		return m, s.infra(ctx, err)
 	}
 	if err := s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "match.cancel",
 		Details: map[string]any{"campaign": id, "match": m.ID}}); err != nil {
@@ -216,7 +216,7 @@ func (s *Service) CancelMatch(ctx context.Context, who auth.Claims, id, matchID 
 	for range 50 {
 		fresh, err := s.Store.Match(ctx, m.ID)
 		if err != nil {
-			return m, s.infra(err)
+			return m, s.infra(ctx, err)
 		}
 		if m = fresh; m.Status.Final() {
 			break
@@ -242,7 +242,7 @@ func (s *Service) SearchPeople(ctx context.Context, who auth.Claims, id, q strin
 	}
 	found, err := s.Store.SearchSignups(ctx, id, q, 50)
 	if err != nil {
-		return nil, s.infra(err)
+		return nil, s.infra(ctx, err)
 	}
 	ids := make([]string, len(found))
 	for i, su := range found {
@@ -250,7 +250,7 @@ func (s *Service) SearchPeople(ctx context.Context, who auth.Claims, id, q strin
 	}
 	lines, err := s.Store.MatchLinesOf(ctx, id, ids)
 	if err != nil {
-		return nil, s.infra(err)
+		return nil, s.infra(ctx, err)
 	}
 	out := make([]PersonFound, len(found))
 	for i, su := range found {
@@ -275,7 +275,7 @@ func (s *Service) ExportMatches(ctx context.Context, who auth.Claims, id string,
 		Details: map[string]any{"campaign": id}}); err != nil {
 		return err
 	}
-	return s.infra(s.Store.EachMatchLine(ctx, id, fn))
+	return s.infra(ctx, s.Store.EachMatchLine(ctx, id, fn))
 }
 
 // BulkMax bounds one bulk approval.
@@ -296,7 +296,7 @@ func (s *Service) StartBulkApproval(ctx context.Context, who auth.Claims, id str
 	if all {
 		var err error
 		if ids, err = s.Store.ProposedMatchIDs(ctx, id, BulkMax); err != nil {
-			return "", s.infra(err)
+			return "", s.infra(ctx, err)
 		}
 	}
 	var clean []string
@@ -320,7 +320,7 @@ func (s *Service) StartBulkApproval(ctx context.Context, who auth.Claims, id str
 		StaticSummary:            fmt.Sprintf("Campagne %s : %d propositions (%s)", id, len(clean), outcome),
 	}, campaign.BulkWorkflowName, campaign.Bulk{Campaign: id, Outcome: outcome, IDs: clean,
 		Actor: campaign.BulkActor{Issuer: who.Issuer, Subject: who.Subject, Role: who.Role, Campaigns: who.Campaigns}}); err != nil {
-		return "", s.infra(err)
+		return "", s.infra(ctx, err)
 	}
 	return job, s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "matches.bulk",
 		Details: map[string]any{"campaign": id, "job": job, "outcome": outcome, "count": len(clean)}})
@@ -347,10 +347,10 @@ func (s *Service) BulkApproval(ctx context.Context, who auth.Claims, id, job str
 		return campaign.BulkProgress{}, errs.ServiceUnavailable(err)
 	}
 	if err != nil {
-		return campaign.BulkProgress{}, s.infra(err)
+		return campaign.BulkProgress{}, s.infra(ctx, err)
 	}
 	var p campaign.BulkProgress
-	return p, s.infra(v.Get(&p))
+	return p, s.infra(ctx, v.Get(&p))
 }
 
 // ApproveBatch is one batch of a bulk approval, as its activity runs it:
@@ -431,19 +431,19 @@ func (s *Service) UpdateCampaignSettings(ctx context.Context, who auth.Claims, i
 		Action: "campaign.settings", Details: map[string]any{"campaign": id, "answer_window_hours": c.AnswerWindowHours,
 			"retention_days": c.RetentionDays, "matching_every_minutes": c.MatchingEveryMinutes, "link_reminder_days": reminders,
 			"back_office_approval": c.BackOfficeApproval}}); err != nil {
-		return old, s.notFoundOr(err, errNoCampaign)
+		return old, s.notFoundOr(ctx, err, errNoCampaign)
 	}
 	fresh, err := s.Store.Campaign(ctx, id)
 	if err != nil {
-		return old, s.infra(err)
+		return old, s.infra(ctx, err)
 	}
 	election, err := s.Store.Election(ctx, fresh.ElectionID)
 	if err != nil {
-		return fresh, s.infra(err)
+		return fresh, s.infra(ctx, err)
 	}
 	_, electionEnd := matchrun.Bounds(election)
 	if err := s.reschedule(ctx, fresh, electionEnd); err != nil {
-		return fresh, s.infra(err)
+		return fresh, s.infra(ctx, err)
 	}
 	if fresh.Retention != old.Retention {
 		if _, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
@@ -451,7 +451,7 @@ func (s *Service) UpdateCampaignSettings(ctx context.Context, who auth.Claims, i
 			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING,
 			StaticSummary:            fmt.Sprintf("Campagne %s (%s)", id, fresh.ElectionID),
 		}, campaign.LifeWorkflowName, campaign.Life{Campaign: id, ElectionEnd: electionEnd, Retention: fresh.Retention}); err != nil {
-			return fresh, s.infra(err)
+			return fresh, s.infra(ctx, err)
 		}
 	}
 	return fresh, nil
@@ -484,5 +484,5 @@ func (s *Service) CampaignTeam(ctx context.Context, who auth.Claims, id string) 
 		return nil, err
 	}
 	rights, err := s.Store.Rights(ctx, store.RightFilter{Role: auth.RoleBackOffice, Campaigns: []string{id}})
-	return rights, s.infra(err)
+	return rights, s.infra(ctx, err)
 }

@@ -71,7 +71,7 @@ func (s *Service) CreateCampaign(ctx context.Context, who auth.Claims, c Campaig
 	} else if election, err := s.Store.Election(ctx, c.ElectionID); errors.Is(err, store.ErrNotFound) {
 		fe.Add("election_id", "élection inconnue")
 	} else if err != nil {
-		return store.Campaign{}, s.infra(err)
+		return store.Campaign{}, s.infra(ctx, err)
 	} else if _, electionEnd = matchrun.Bounds(election); !electionEnd.After(s.Now()) {
 		fe.Add("election_id", "cette élection est passée")
 	}
@@ -139,12 +139,12 @@ func (s *Service) CreateCampaign(ctx context.Context, who auth.Claims, c Campaig
 		return store.Campaign{}, errs.Conflict(fmt.Sprintf("La campagne %s existe déjà.", c.ID))
 	}
 	if err != nil {
-		return store.Campaign{}, s.infra(err)
+		return store.Campaign{}, s.infra(ctx, err)
 	}
 	if err := s.startCampaign(ctx, created, electionEnd); err != nil {
 		// No campaign without its workflows: undo, and let support retry.
 		_ = s.Store.DeleteNewCampaign(context.WithoutCancel(ctx), c.ID)
-		return store.Campaign{}, s.infra(err)
+		return store.Campaign{}, s.infra(ctx, err)
 	}
 	return created, s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "campaign.create",
 		Details: map[string]any{"campaign": c.ID}})
@@ -195,7 +195,7 @@ func (s *Service) campaignAgent(ctx context.Context, who auth.Claims, id string)
 		return store.Campaign{}, errs.Forbidden("Vous ne travaillez pas pour cette campagne.")
 	}
 	c, err := s.Store.Campaign(ctx, id)
-	return c, s.notFoundOr(err, errNoCampaign)
+	return c, s.notFoundOr(ctx, err, errNoCampaign)
 }
 
 var errNoCampaign = errs.NotFound("Campagne introuvable.")

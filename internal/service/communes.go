@@ -46,7 +46,7 @@ func (s *Service) commune(ctx context.Context, typed, field string, fe *errs.Fie
 	if !inseeCode.MatchString(code) {
 		found, err := s.communesNamed(ctx, typed)
 		if err != nil {
-			return store.Commune{}, s.infra(err)
+			return store.Commune{}, s.infra(ctx, err)
 		}
 		switch len(found) {
 		case 0:
@@ -64,7 +64,7 @@ func (s *Service) commune(ctx context.Context, typed, field string, fe *errs.Fie
 		fe.Add(field, "commune inconnue")
 		return c, nil
 	}
-	return c, s.infra(err)
+	return c, s.infra(ctx, err)
 }
 
 func (s *Service) communeIndex(ctx context.Context) (*communeIndex, error) {

@@ -28,7 +28,7 @@ func (s *Service) RunMatching(ctx context.Context, who auth.Claims, campaignID s
 	}
 	res, err := s.Runner().Run(ctx, campaignID, dryRun, s.Now())
 	if err != nil {
-		return res, s.infra(err)
+		return res, s.infra(ctx, err)
 	}
 	if !dryRun {
 		err = s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "matching.run",
@@ -52,7 +52,7 @@ func (s *Service) Matches(ctx context.Context, who auth.Claims, campaignID strin
 	if errors.Is(err, store.ErrBadCursor) {
 		return nil, "", errs.InvalidField("query.cursor", "curseur invalide")
 	}
-	return items, next, s.infra(err)
+	return items, next, s.infra(ctx, err)
 }
 
 // Figures are a campaign's counts (back office).
@@ -61,7 +61,7 @@ func (s *Service) Figures(ctx context.Context, who auth.Claims, campaignID strin
 		return store.Figures{}, err
 	}
 	f, err := s.Store.Figures(ctx, campaignID)
-	return f, s.infra(err)
+	return f, s.infra(ctx, err)
 }
 
 // loadMatch reads a match the caller may see: its two parties, the
@@ -75,7 +75,7 @@ func (s *Service) loadMatch(ctx context.Context, who auth.Claims, id string) (st
 	}
 	m, err := s.Store.Match(ctx, id)
 	if err != nil {
-		return m, "", s.notFoundOr(err, errNoMatch)
+		return m, "", s.notFoundOr(ctx, err, errNoMatch)
 	}
 	party := ""
 	switch {
@@ -203,15 +203,15 @@ func (s *Service) dossierOfTheMatch(ctx context.Context, m store.Match, ref stri
 		return refused
 	}
 	if err != nil {
-		return s.infra(err)
+		return s.infra(ctx, err)
 	}
 	requester, err := s.Store.Signup(ctx, m.RequestID)
 	if err != nil {
-		return s.infra(err)
+		return s.infra(ctx, err)
 	}
 	volunteer, err := s.Store.Signup(ctx, m.VolunteerID)
 	if err != nil {
-		return s.infra(err)
+		return s.infra(ctx, err)
 	}
 	grantorBirth := ""
 	if p.GrantorBirthDate != nil {
@@ -258,10 +258,10 @@ func (s *Service) updateMatch(ctx context.Context, m store.Match, name string, a
 		return m, errs.ServiceUnavailable(err)
 	}
 	if err != nil {
-		return m, s.infra(err)
+		return m, s.infra(ctx, err)
 	}
 	fresh, err := s.Store.Match(context.WithoutCancel(ctx), m.ID)
-	return fresh, s.infra(err)
+	return fresh, s.infra(ctx, err)
 }
 
 func matchWrongState(st match.Status) error {

@@ -23,6 +23,7 @@ import (
 	"github.com/procurations/procuration/internal/errs"
 	"github.com/procurations/procuration/internal/french"
 	"github.com/procurations/procuration/internal/identity"
+	"github.com/procurations/procuration/internal/logging"
 	"github.com/procurations/procuration/internal/ratelimit"
 	"github.com/procurations/procuration/internal/reference"
 	"github.com/procurations/procuration/internal/store"
@@ -134,7 +135,7 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 		case errors.Is(err, store.ErrNotFound) || (err == nil && !proxy.BirthDate.Equal(proxyBirth)):
 			fe.Add("proxy", "aucun électeur inscrit avec ce numéro et cette date de naissance")
 		case err != nil:
-			return store.Procuration{}, s.infra(err)
+			return store.Procuration{}, s.infra(ctx, err)
 		}
 	}
 	sc, err := s.validity(ctx, req.Validity, today, &fe)
@@ -153,7 +154,7 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 		grantorBirth = &d
 	}
 	if ok, wait, err := s.limits.Allow(ctx, requestsPerGrantor, who.Identity(), s.Now()); err != nil {
-		return store.Procuration{}, s.infra(err)
+		return store.Procuration{}, s.infra(ctx, err)
 	} else if !ok {
 		return store.Procuration{}, errs.TooManyRequests("Trop de demandes de procuration aujourd'hui, réessayez plus tard.", wait)
 	}
@@ -186,25 +187,25 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 			"cette clé a déjà servi pour une autre demande ; utilisez-en une nouvelle")
 	}
 	if err != nil {
-		return store.Procuration{}, s.infra(err)
+		return store.Procuration{}, s.infra(ctx, err)
 	}
 	if !created {
 		// A retried create: make sure its workflow runs, then answer as before.
 		if record, err = s.Store.Procuration(ctx, ref); err != nil {
-			return store.Procuration{}, s.infra(err)
+			return store.Procuration{}, s.infra(ctx, err)
 		}
 		if sc, err = s.scopeOf(ctx, record); err != nil {
-			return store.Procuration{}, s.infra(err)
+			return store.Procuration{}, s.infra(ctx, err)
 		}
 	}
 	if err := s.StartProcuration(ctx, record, sc.firstRound, commune.Name, nil); err != nil {
 		if created && s.certainlyNotStarted(ctx, dossier.WorkflowID(ref)) {
 			// No dossier without its workflow: undo, and let the portal retry.
 			if derr := s.Store.DeleteUnstartedProcuration(context.WithoutCancel(ctx), ref); derr != nil {
-				s.Log.Error("could not roll back an unstarted dossier", zap.String("reference", ref), zap.Error(derr))
+				logging.Ctx(ctx, s.Log).Error("could not roll back an unstarted dossier", zap.String("reference", ref), zap.Error(derr))
 			}
 		}
-		return store.Procuration{}, s.infra(err)
+		return store.Procuration{}, s.infra(ctx, err)
 	}
 	return s.read(ctx, ref)
 }
@@ -240,7 +241,7 @@ var requestsPerGrantor = ratelimit.Rule{Name: "request", Limit: 10, Window: 24 *
 func (s *Service) grantorIsNotTheVoter(ctx context.Context, who auth.Claims, nne, commune string) (bool, error) {
 	v, err := s.Store.Voter(ctx, nne)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return false, s.infra(err)
+		return false, s.infra(ctx, err)
 	}
 	why := "absent du répertoire dans cette commune"
 	if err == nil && v.CommuneCode == commune {
@@ -342,7 +343,7 @@ func (s *Service) validity(ctx context.Context, v Validity, today time.Time, fe 
 			return sc, nil
 		}
 		if err != nil {
-			return sc, s.infra(err)
+			return sc, s.infra(ctx, err)
 		}
 		if len(v.Rounds) == 0 || len(v.Rounds) > 2 || (len(v.Rounds) == 2 && v.Rounds[0] == v.Rounds[1]) {
 			fe.Add("validity.rounds", "cochez le 1er tour, le 2d tour ou les deux")
@@ -410,7 +411,7 @@ func (s *Service) scopeOf(ctx context.Context, p store.Procuration) (scope, erro
 
 func (s *Service) read(ctx context.Context, ref string) (store.Procuration, error) {
 	p, err := s.Store.Procuration(ctx, ref)
-	return p, s.notFoundOr(err, errNoProcuration)
+	return p, s.notFoundOr(ctx, err, errNoProcuration)
 }
 
 // reader reads a dossier by its reference; load decides who may.
@@ -428,7 +429,7 @@ func (s *Service) loadWith(ctx context.Context, who auth.Claims, ref string, rea
 		// Agents read any reference: their reads are bounded, so that
 		// guessing references is slow, and their misses audited.
 		if ok, wait, err := s.limits.Allow(ctx, readsPerAgent, who.Identity(), s.Now()); err != nil {
-			return store.Procuration{}, s.infra(err)
+			return store.Procuration{}, s.infra(ctx, err)
 		} else if !ok {
 			return store.Procuration{}, errs.TooManyRequests("Trop de consultations de dossiers, réessayez dans quelques minutes.", wait)
 		}
@@ -476,7 +477,7 @@ func (s *Service) miss(ctx context.Context, who auth.Claims, answer error) error
 		return err
 	}
 	if ok, _, err := s.limits.Allow(ctx, missesBeforeAlert, who.Identity(), s.Now()); err == nil && !ok {
-		s.Log.Error("alert: an agent misses many references, possible enumeration", zap.String("role", who.Role))
+		logging.Ctx(ctx, s.Log).Error("alert: an agent misses many references, possible enumeration", zap.String("role", who.Role))
 		if err := s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "alert.enumeration"}); err != nil {
 			return err
 		}
@@ -593,10 +594,10 @@ func (s *Service) agentStep(ctx context.Context, who auth.Claims, ref string, wa
 	}
 	if err := s.Store.UpsertAgent(ctx, store.Agent{Sub: who.Identity(), Role: who.Role, GivenName: who.GivenName, FamilyName: who.FamilyName,
 		Rank: who.Rank, Unit: who.Unit}); err != nil {
-		return p, "", s.infra(err)
+		return p, "", s.infra(ctx, err)
 	}
 	note, err := s.Store.SaveNote(ctx, p.Reference, reason)
-	return p, note, s.infra(err)
+	return p, note, s.infra(ctx, err)
 }
 
 // fingerprint lets an audit match a document number without storing it.
@@ -670,10 +671,10 @@ func (s *Service) updateFailure(ctx context.Context, p store.Procuration, err er
 		return wrongState(p.Status)
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errs.Unreachable(err) {
-		s.Log.Warn("portal action not completed", zap.String("reference", p.Reference), zap.Error(err))
+		logging.Ctx(ctx, s.Log).Warn("portal action not completed", zap.String("reference", p.Reference), zap.Error(err))
 		return errs.ServiceUnavailable(err)
 	}
-	return s.infra(err)
+	return s.infra(ctx, err)
 }
 
 func wrongState(st dossier.Status) error {
@@ -692,7 +693,7 @@ func (s *Service) CommuneProcurations(ctx context.Context, who auth.Claims, code
 	if errors.Is(err, store.ErrBadCursor) {
 		return nil, "", errs.InvalidField("query.cursor", "curseur invalide")
 	}
-	return items, next, s.infra(err)
+	return items, next, s.infra(ctx, err)
 }
 
 func actor(c auth.Claims) dossier.Actor { return dossier.Actor{Sub: c.Identity(), Role: c.Role} }
@@ -703,7 +704,7 @@ func (s *Service) MyProcurations(ctx context.Context, who auth.Claims) ([]store.
 		return nil, err
 	}
 	items, err := s.Store.ProcurationsOf(ctx, who.Identity())
-	return items, s.infra(err)
+	return items, s.infra(ctx, err)
 }
 
 // Examination is a dossier with what an agent checks: both people as the
@@ -722,7 +723,7 @@ func (s *Service) ExamineProcuration(ctx context.Context, who auth.Claims, ref s
 	p, err := s.view(ctx, who, ref, func(ctx context.Context, ref string) (store.Procuration, error) {
 		p, found, err := s.Store.Examine(ctx, ref)
 		x.Examination = found
-		return p, s.notFoundOr(err, errNoProcuration)
+		return p, s.notFoundOr(ctx, err, errNoProcuration)
 	})
 	x.Dossier = p
 	return x, err
@@ -742,7 +743,7 @@ func (s *Service) TownHallQueue(ctx context.Context, who auth.Claims, commune st
 	var q Queue
 	var err error
 	if q.Commune, err = s.communeByCode(ctx, commune); err != nil {
-		return q, s.notFoundOr(err, errs.NotFound("Commune inconnue."))
+		return q, s.notFoundOr(ctx, err, errs.NotFound("Commune inconnue."))
 	}
 	// The page and the counts at once.
 	counts := make(chan error, 1)
@@ -753,7 +754,7 @@ func (s *Service) TownHallQueue(ctx context.Context, who auth.Claims, commune st
 	}()
 	q.Items, q.Next, err = s.CommuneProcurations(ctx, who, commune, status, cursor, 50)
 	if countErr := <-counts; err == nil && countErr != nil {
-		err = s.infra(countErr)
+		err = s.infra(ctx, countErr)
 	}
 	return q, err
 }
@@ -772,7 +773,7 @@ func (s *Service) SearchDossiers(ctx context.Context, who auth.Claims, text stri
 	if err == nil && len(items) == 0 {
 		items, err = s.Store.SearchCommune(ctx, who.Communes, text, 50)
 	}
-	return items, s.infra(err)
+	return items, s.infra(ctx, err)
 }
 
 // SigningSheet lists, for a round and a polling station of a commune, the
@@ -789,7 +790,7 @@ func (s *Service) SigningSheet(ctx context.Context, who auth.Claims, commune, el
 	}
 	e, err := s.Store.Election(ctx, electionID)
 	if err != nil {
-		return nil, time.Time{}, s.notFoundOr(err, errs.InvalidField("election", "élection inconnue"))
+		return nil, time.Time{}, s.notFoundOr(ctx, err, errs.InvalidField("election", "élection inconnue"))
 	}
 	var day time.Time
 	for _, r := range e.Rounds {
@@ -801,7 +802,7 @@ func (s *Service) SigningSheet(ctx context.Context, who auth.Claims, commune, el
 		return nil, day, errs.InvalidField("round", "tour inconnu")
 	}
 	sheet, err := s.Store.SigningSheet(ctx, commune, station, day)
-	return sheet, day, s.infra(err)
+	return sheet, day, s.infra(ctx, err)
 }
 
 // CommuneStations lists the polling stations of a commune, for its town
@@ -814,5 +815,5 @@ func (s *Service) CommuneStations(ctx context.Context, who auth.Claims, commune 
 		return nil, errs.Forbidden("Vous n'agissez pas pour cette commune.")
 	}
 	stations, err := s.Store.CommuneStations(ctx, commune)
-	return stations, s.infra(err)
+	return stations, s.infra(ctx, err)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/errs"
+	"github.com/procurations/procuration/internal/logging"
 	"github.com/procurations/procuration/internal/ratelimit"
 	"github.com/procurations/procuration/internal/store"
 	"github.com/procurations/procuration/internal/valid"
@@ -25,11 +26,11 @@ func (s *Service) ImportRegister(ctx context.Context, who auth.Claims, csv io.Re
 	case errors.Is(err, store.ErrImportHeader):
 		return res, errs.InvalidField("body", err.Error())
 	case err != nil && !errs.Unreachable(err):
-		s.Log.Error("register import failed")
+		logging.Ctx(ctx, s.Log).Error("register import failed")
 		return res, &errs.Error{Kind: errs.KindInvalid, Message: errs.InvalidMessage, Err: err,
 			Fields: []errs.Field{{Location: "body", Message: "le fichier n'a pas pu être importé ; aucune ligne n'a été chargée"}}}
 	case err != nil:
-		return res, s.infra(err)
+		return res, s.infra(ctx, err)
 	}
 	return res, s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "register.import",
 		Details: map[string]any{"imported": res.Imported, "rejected": len(res.Rejected) + res.MoreRejected}})
@@ -81,7 +82,7 @@ func (s *Service) LookupVoter(ctx context.Context, who auth.Claims, l Lookup, re
 	}
 	for rule, key := range map[ratelimit.Rule]string{lookupsPerIdentity: who.Identity(), lookupsPerClient: remote} {
 		if ok, wait, err := s.limits.Allow(ctx, rule, key, s.Now()); err != nil {
-			return store.Voter{}, s.infra(err)
+			return store.Voter{}, s.infra(ctx, err)
 		} else if !ok {
 			return store.Voter{}, errs.TooManyRequests("Trop de recherches, réessayez plus tard.", wait)
 		}
@@ -109,7 +110,7 @@ func (s *Service) Elections(ctx context.Context, who auth.Claims) ([]store.Elect
 	if e == nil {
 		e = []store.Election{}
 	}
-	return e, s.infra(err)
+	return e, s.infra(ctx, err)
 }
 
 // UpcomingElections are the elections with a round to come, for the pages
@@ -117,7 +118,7 @@ func (s *Service) Elections(ctx context.Context, who auth.Claims) ([]store.Elect
 func (s *Service) UpcomingElections(ctx context.Context) ([]store.Election, error) {
 	all, err := s.elections.get(ctx, s.Store)
 	if err != nil {
-		return nil, s.infra(err)
+		return nil, s.infra(ctx, err)
 	}
 	today := s.Now().Format(time.DateOnly)
 	var out []store.Election

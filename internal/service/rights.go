@@ -22,7 +22,7 @@ var ErrNoRight = errs.Forbidden("Aucun droit ne vous est attribué sur ce servic
 // become their identity's, then AgentSession says what they hold.
 func (s *Service) AgentSignedIn(ctx context.Context, who auth.Claims) (auth.Claims, error) {
 	if err := s.Store.BindRights(ctx, who.Identity(), who.Email); err != nil {
-		return who, s.infra(err)
+		return who, s.infra(ctx, err)
 	}
 	return s.AgentSession(ctx, who)
 }
@@ -49,7 +49,7 @@ func (s *Service) AgentSessionWith(ctx context.Context, who auth.Claims, rights 
 		}
 	}
 	if err != nil {
-		return who, s.infra(err)
+		return who, s.infra(ctx, err)
 	}
 	if len(rights) == 0 {
 		return who, ErrNoRight
@@ -129,7 +129,7 @@ func (s *Service) GrantRight(ctx context.Context, who auth.Claims, g Grant) (sto
 				fe.Add(loc, "campagne inconnue")
 				continue
 			} else if err != nil {
-				return store.Right{}, s.infra(err)
+				return store.Right{}, s.infra(ctx, err)
 			}
 			if team {
 				ok, err := s.CampaignAdmin(ctx, who, c)
@@ -173,7 +173,7 @@ func (s *Service) GrantRight(ctx context.Context, who auth.Claims, g Grant) (sto
 		Communes: communes, Campaigns: campaigns, Admin: g.Admin && (g.Role == auth.RoleTownHall || g.Role == auth.RoleBackOffice),
 		ValidFrom: s.Now(), ValidUntil: until,
 		GrantedBy: who.Identity()})
-	return r, s.infra(err)
+	return r, s.infra(ctx, err)
 }
 
 // RevokeRight ends a right: support any, a town hall's administrator those
@@ -181,7 +181,7 @@ func (s *Service) GrantRight(ctx context.Context, who auth.Claims, g Grant) (sto
 func (s *Service) RevokeRight(ctx context.Context, who auth.Claims, id int64) error {
 	r, err := s.Store.Right(ctx, id)
 	if err != nil {
-		return s.notFoundOr(err, errs.NotFound("Droit introuvable."))
+		return s.notFoundOr(ctx, err, errs.NotFound("Droit introuvable."))
 	}
 	allowed := who.Role == auth.RoleSupport || (who.Role == auth.RoleTownHall && who.Admin && r.Role == auth.RoleTownHall && allServed(who, r.Communes))
 	if who.Role == auth.RoleBackOffice && r.Role == auth.RoleBackOffice && len(r.Campaigns) > 0 {
@@ -204,7 +204,7 @@ func (s *Service) RevokeRight(ctx context.Context, who auth.Claims, id int64) er
 	if errors.Is(err, store.ErrNotFound) {
 		return errs.Conflict("Ce droit est déjà retiré.")
 	}
-	return s.infra(err)
+	return s.infra(ctx, err)
 }
 
 // Rights lists the rights who may manage.
@@ -231,7 +231,7 @@ func (s *Service) Rights(ctx context.Context, who auth.Claims) ([]store.Right, e
 		return nil, errs.Forbidden("Vous ne gérez pas de droits.")
 	}
 	r, err := s.Store.Rights(ctx, f)
-	return r, s.infra(err)
+	return r, s.infra(ctx, err)
 }
 
 func allServed(who auth.Claims, communes []string) bool {

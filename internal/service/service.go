@@ -16,6 +16,7 @@ import (
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/errs"
+	"github.com/procurations/procuration/internal/logging"
 	"github.com/procurations/procuration/internal/ratelimit"
 	"github.com/procurations/procuration/internal/store"
 )
@@ -68,7 +69,7 @@ const updateTimeout = 30 * time.Second
 
 // infra turns what the store or Temporal said into a use case failure:
 // unavailable when a dependency is away, internal otherwise.
-func (s *Service) infra(err error) error {
+func (s *Service) infra(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -78,16 +79,16 @@ func (s *Service) infra(err error) error {
 	if errs.Unreachable(err) {
 		return errs.ServiceUnavailable(err)
 	}
-	s.Log.Error("use case failed", zap.Error(err))
+	logging.Ctx(ctx, s.Log).Error("use case failed", zap.Error(err))
 	return &errs.Error{Kind: errs.KindInternal, Message: "Erreur interne.", Err: err}
 }
 
 // notFoundOr maps the store's not-found to the given answer.
-func (s *Service) notFoundOr(err error, answer *errs.Error) error {
+func (s *Service) notFoundOr(ctx context.Context, err error, answer *errs.Error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return answer
 	}
-	return s.infra(err)
+	return s.infra(ctx, err)
 }
 
 // requireRole refuses anyone without one of the roles.
@@ -104,7 +105,7 @@ func requireRole(who auth.Claims, roles ...string) error {
 }
 
 func (s *Service) audit(ctx context.Context, a store.Audit) error {
-	return s.infra(s.Store.Audit(ctx, a))
+	return s.infra(ctx, s.Store.Audit(ctx, a))
 }
 
 // Health says whether the dependencies answer.

@@ -50,7 +50,7 @@ func (s *Service) SignUp(ctx context.Context, side, campaignID string, f SignupF
 	}
 	c, err := s.Store.Campaign(ctx, campaignID)
 	if err != nil {
-		return receipt, s.notFoundOr(err, errNoCampaign)
+		return receipt, s.notFoundOr(ctx, err, errNoCampaign)
 	}
 	var fe errs.Fields
 	given, family := strings.TrimSpace(f.GivenNames), strings.TrimSpace(f.FamilyName)
@@ -106,7 +106,7 @@ func (s *Service) SignUp(ctx context.Context, side, campaignID string, f SignupF
 		{Name: "signup-email", Limit: s.SignupsPerEmail, Window: time.Hour}:    strings.ToLower(email),
 	} {
 		if ok, wait, err := s.limits.Allow(ctx, rule, key, s.Now()); err != nil {
-			return receipt, s.infra(err)
+			return receipt, s.infra(ctx, err)
 		} else if !ok {
 			return receipt, errs.TooManyRequests("Trop d'inscriptions, réessayez plus tard.", wait)
 		}
@@ -135,7 +135,7 @@ func (s *Service) SignUp(ctx context.Context, side, campaignID string, f SignupF
 		return receipt, nil
 	}
 	if err != nil {
-		return receipt, s.infra(err)
+		return receipt, s.infra(ctx, err)
 	}
 	// The confirmation email leaves from the row itself: the sender reads
 	// the unconfirmed sign-ups in order (workflow signup-confirmations), so
@@ -164,7 +164,7 @@ func (s *Service) ConfirmSignup(ctx context.Context, who auth.Claims, id string)
 		return store.Signup{}, errs.ConflictIn("Cette inscription ne peut plus être confirmée.", string(status))
 	}
 	if err != nil {
-		return store.Signup{}, s.notFoundOr(err, errs.NotFound("Inscription introuvable."))
+		return store.Signup{}, s.notFoundOr(ctx, err, errs.NotFound("Inscription introuvable."))
 	}
 	return store.Signup{ID: id, Status: status}, nil
 }
@@ -178,7 +178,7 @@ func (s *Service) Signups(ctx context.Context, who auth.Claims, campaignID strin
 	if errors.Is(err, store.ErrBadCursor) {
 		return nil, "", errs.InvalidField("query.cursor", "curseur invalide")
 	}
-	return items, next, s.infra(err)
+	return items, next, s.infra(ctx, err)
 }
 
 // registerEntry is the one voter of the commune with exactly this identity,
@@ -186,7 +186,7 @@ func (s *Service) Signups(ctx context.Context, who auth.Claims, campaignID strin
 func (s *Service) registerEntry(ctx context.Context, family, given, commune string, birth time.Time) (store.Voter, error) {
 	born, err := s.Store.VotersBorn(ctx, commune, birth)
 	if err != nil {
-		return store.Voter{}, s.infra(err)
+		return store.Voter{}, s.infra(ctx, err)
 	}
 	var found []store.Voter
 	for _, v := range born {

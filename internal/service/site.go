@@ -24,11 +24,11 @@ func (s *Service) CampaignSite(ctx context.Context, id string) (Site, error) {
 	}
 	c, err := s.Store.Campaign(ctx, id)
 	if err != nil {
-		return Site{}, s.notFoundOr(err, errNoCampaign)
+		return Site{}, s.notFoundOr(ctx, err, errNoCampaign)
 	}
 	e, err := s.Store.Election(ctx, c.ElectionID)
 	if err != nil {
-		return Site{}, s.infra(err)
+		return Site{}, s.infra(ctx, err)
 	}
 	return Site{Campaign: c, Election: e}, nil
 }
@@ -75,11 +75,11 @@ func (s *Service) MatchForParty(ctx context.Context, who auth.Claims, id string)
 	}
 	self, err := s.Store.Signup(ctx, selfID)
 	if err != nil {
-		return MatchPage{}, s.infra(err)
+		return MatchPage{}, s.infra(ctx, err)
 	}
 	other, err := s.Store.Signup(ctx, otherID)
 	if err != nil {
-		return MatchPage{}, s.infra(err)
+		return MatchPage{}, s.infra(ctx, err)
 	}
 	p := MatchPage{Site: site, Match: m, Party: party, Self: self, OtherFirstName: strings.Fields(other.GivenNames + " ")[0],
 		OtherCommune: s.CommuneName(ctx, other.CommuneCode)}
@@ -90,7 +90,7 @@ func (s *Service) MatchForParty(ctx context.Context, who auth.Claims, id string)
 	if requester.PollingStation != "" {
 		stations, err := s.Store.PollingStations(ctx, requester.PollingStation)
 		if err != nil {
-			return MatchPage{}, s.infra(err)
+			return MatchPage{}, s.infra(ctx, err)
 		}
 		p.Station = stations[requester.PollingStation].Label()
 	}
@@ -112,8 +112,8 @@ func (s *Service) MatchCerfa(ctx context.Context, who auth.Claims, id string) ([
 	}
 	commune, err := s.communeByCode(ctx, p.Self.CommuneCode)
 	if err != nil {
-		return nil, s.infra(err)
+		return nil, s.infra(ctx, err)
 	}
 	pdf, err := cerfa.Render(cerfa.ForMatch(p.Campaign.Name, p.Self, *p.Contact, commune, p.Election, p.Match.Rounds))
-	return pdf, s.infra(err)
+	return pdf, s.infra(ctx, err)
 }

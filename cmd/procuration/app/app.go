@@ -20,6 +20,7 @@ import (
 	"github.com/procurations/procuration/internal/db"
 	"github.com/procurations/procuration/internal/logging"
 	"github.com/procurations/procuration/internal/mail"
+	"github.com/procurations/procuration/internal/metrics"
 	"github.com/procurations/procuration/internal/service"
 	"github.com/procurations/procuration/internal/signup"
 	"github.com/procurations/procuration/internal/store"
@@ -34,6 +35,8 @@ type App struct {
 	Store    *store.Store
 	Temporal client.Client
 	Service  *service.Service
+	// Metrics is what this process serves at /metrics.
+	Metrics *metrics.Registry
 }
 
 // Open connects to PostgreSQL and (lazily) to Temporal, so that the API
@@ -49,6 +52,8 @@ func Open(ctx context.Context, cfg config.Config, log *zap.Logger) (*App, error)
 		return nil, err
 	}
 	opts.Logger = logging.Temporal(log)
+	reg := metrics.New()
+	opts.MetricsHandler = reg.Temporal(cfg.TaskQueue)
 	tc, err := client.NewLazyClient(opts)
 	if err != nil {
 		pool.Close()
@@ -58,7 +63,7 @@ func Open(ctx context.Context, cfg config.Config, log *zap.Logger) (*App, error)
 	svc := service.New(service.Service{Store: st, Temporal: tc, Namespace: cfg.Temporal.Namespace, TaskQueue: cfg.TaskQueue,
 		FingerprintKey: []byte(cfg.FingerprintKey), MatchDossierCheck: cfg.MatchDossierCheck, RematchDelay: cfg.RematchDelay,
 		SignupsPerAddress: cfg.SignupsPerAddress, SignupsPerEmail: cfg.SignupsPerEmail, Log: log})
-	return &App{Cfg: cfg, Log: log, Pool: pool, Store: st, Temporal: tc, Service: svc}, nil
+	return &App{Cfg: cfg, Log: log, Pool: pool, Store: st, Temporal: tc, Service: svc, Metrics: reg}, nil
 }
 
 func (a *App) Close() {
@@ -87,8 +92,9 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.countStatuses()
 	h, _ := api.New(api.Deps{Service: a.Service, Verifier: verifier, Mounts: mounts, Pages: pages, Log: a.Log, PublicURL: a.Cfg.PublicURL,
-		DocsAssets: a.Cfg.DocsAssets, TrustedProxies: a.Cfg.TrustedProxies})
+		DocsAssets: a.Cfg.DocsAssets, TrustedProxies: a.Cfg.TrustedProxies, Metrics: a.Metrics})
 	return h, nil
 }
 
@@ -134,7 +140,7 @@ func (a *App) Worker() (worker.Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	outbox := &activities.Outbox{Store: a.Store, Mailer: sender, Domain: a.Cfg.MailDomain, MarkAttempts: 3}
+	outbox := &activities.Outbox{Store: a.Store, Mailer: sender, Domain: a.Cfg.MailDomain, MarkAttempts: 3, Metrics: a.Metrics}
 	return workers.New(a.Temporal, a.Cfg.TaskQueue, workers.Deps{
 		Policy: a.Cfg.Policy,
 		Outbox: outbox,
