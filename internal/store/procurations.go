@@ -164,7 +164,8 @@ const IdempotencyKeyLifetime = 24 * time.Hour
 // inserts nothing and returns the earlier reference; for another request
 // it returns ErrIdempotencyKeyReused.
 func (s *Store) CreateProcuration(ctx context.Context, p Procuration, idempotencyKey, requestHash string) (reference string, created bool, err error) {
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = retryConflicts(ctx, s.pool, func(tx pgx.Tx) error {
+		reference, created = "", false
 		if idempotencyKey != "" {
 			// Serialises concurrent retries of the same create.
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))`, p.GrantorSub, idempotencyKey); err != nil {

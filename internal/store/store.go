@@ -40,6 +40,23 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
 
+// retryConflicts runs fn in a transaction, again when PostgreSQL broke a
+// deadlock or a serialization conflict by aborting it: the work is undone,
+// so doing it again is safe, and the caller sees the answer, not a 500.
+func retryConflicts(ctx context.Context, db interface {
+	Begin(context.Context) (pgx.Tx, error)
+}, fn func(pgx.Tx) error) error {
+	var err error
+	for range 3 {
+		err = pgx.BeginFunc(ctx, db, fn)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || (pgErr.Code != "40P01" && pgErr.Code != "40001") {
+			return err
+		}
+	}
+	return err
+}
+
 // isExclusionViolation: an exclusion constraint refused the row.
 func isExclusionViolation(err error) bool {
 	var pgErr *pgconn.PgError
