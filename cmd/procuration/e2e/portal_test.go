@@ -108,7 +108,10 @@ func TestPolicePortalKeyboardOnly(t *testing.T) {
 	paul := b.Person("paul")
 	paul.Open(s.url + "/police")
 	signIn(paul, "ProConnect", "Paul LEMAIRE")
-	assert.Contains(t, paul.Focused(), "input#reference")
+	// Chromium applies autofocus once the page is rendered, a moment after
+	// it loaded at the end of the sign-in's redirects.
+	assert.Eventually(t, func() bool { return strings.Contains(paul.Focused(), "input#reference") }, 5*time.Second, 50*time.Millisecond,
+		"focus on the reference: %s", paul.Focused())
 	for _, c := range ref {
 		paul.Press(string(c))
 	}
