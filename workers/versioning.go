@@ -3,7 +3,6 @@ package workers
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -107,25 +106,16 @@ func (p *promoting) Start() error {
 	return nil
 }
 
-// Run promotes beside polling; a failed promotion stops the worker with
-// its reason.
+// Run promotes beside polling. A promotion that fails (the server away
+// for longer than its retries) leaves the worker polling: it serves its
+// version still, and the release can promote it with the CLI; stopping it
+// would only have the supervisor start it again.
 func (p *promoting) Run(stop <-chan any) error {
-	var (
-		once   sync.Once
-		failed error
-		done   = make(chan struct{})
-	)
 	go func() {
-		defer close(done)
-		if err := p.promote(); err != nil {
-			once.Do(func() { failed = err })
-			p.Worker.Stop()
+		if err := p.promote(); err != nil && p.log != nil {
+			p.log.Error("worker version not made current", zap.String("deployment", p.versioning.Deployment),
+				zap.String("build_id", p.versioning.BuildID), zap.Error(err))
 		}
 	}()
-	err := p.Worker.Run(stop)
-	<-done
-	if failed != nil {
-		return failed
-	}
-	return err
+	return p.Worker.Run(stop)
 }

@@ -46,15 +46,7 @@ stop() {
   echo "==> stopped; data kept in .data/cluster/"
   exit 0
 }
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() { # name port seconds
-  for _ in $(seq "$3"); do
-    if ! port_free "$2"; then return 0; fi
-    sleep 1
-  done
-  echo "$1 did not open port $2; see $logs" >&2
-  return 1
-}
+. deploy/dev/ports.sh
 # The frontend's port and those cluster.yaml derives from it (history +1,
 # matching +2, worker +6, HTTP +10, membership +100...), the server's metrics.
 for p in "$TEMPORAL_PORT" $((TEMPORAL_PORT + 1)) $((TEMPORAL_PORT + 2)) $((TEMPORAL_PORT + 6)) $((TEMPORAL_PORT + 10)) \

@@ -37,15 +37,7 @@ stop() {
   echo "==> stopped; data kept in .data/"
   exit 0
 }
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() { # name port seconds
-  for _ in $(seq "$3"); do
-    if ! port_free "$2"; then return 0; fi
-    sleep 1
-  done
-  echo "$1 did not open port $2; see $logs" >&2
-  return 1
-}
+. deploy/dev/ports.sh
 for p in "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$SMTP_PORT" "$MAILDEV_PORT" "$API_PORT"; do
   port_free "$p" || { echo "port $p is in use: is another 'make run' up? Stop it, or set the *_PORT variables." >&2; exit 1; }
 done
