@@ -89,7 +89,6 @@ func MatchingOffers(ctx workflow.Context, in campaign.Offers) (campaign.OffersPr
 	drain()
 	for {
 		if rematch {
-			rematch = false
 			if err := workflow.NewTimerWithOptions(ctx, in.RematchDelay, workflow.TimerOptions{Summary: "regrouper les demandeurs à remettre en relation"}).
 				Get(ctx, nil); err != nil {
 				return p, err
