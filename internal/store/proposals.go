@@ -7,22 +7,41 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // WithCampaignLock runs fn while no other process runs a matching of the
 // campaign: the pool fn reads is the pool it writes proposals into. The
 // lock is the session's, so that it goes with the connection if the
-// process dies.
+// process dies. A run that finds it taken waits without a connection:
+// waiters blocked in pg_advisory_lock would hold the pool's connections
+// and starve the very run they wait for.
 func (s *Store) WithCampaignLock(ctx context.Context, campaign string, fn func() error) error {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Release()
 	key := campaignLockKey(campaign)
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
-		return err
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		conn, err := s.pool.Acquire(ctx)
+		if err != nil {
+			return err
+		}
+		var locked bool
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&locked); err != nil {
+			conn.Release()
+			return err
+		}
+		if locked {
+			return s.holdingLock(ctx, conn, key, fn)
+		}
+		conn.Release()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
 	}
+}
+
+func (s *Store) holdingLock(ctx context.Context, conn *pgxpool.Conn, key int64, fn func() error) error {
+	defer conn.Release()
 	defer func() {
 		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key); err != nil {
 			// A lock that could not be released goes with its connection.
