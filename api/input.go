@@ -19,8 +19,8 @@ import (
 	"github.com/procurations/procuration/internal/errs"
 )
 
-// maxJSONBytes bounds a JSON body: the largest, a bulk approval of 1,000
-// ids, is under 50 KB.
+// maxJSONBytes bounds a JSON body: the largest, a bulk approval of 5,000
+// ids, is under 200 KB.
 const maxJSONBytes = 256 << 10
 
 // inputProblem refuses, before anything is decoded, what no operation

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -64,20 +65,38 @@ type approvalInput struct {
 type bulkApprovalInput struct {
 	Campaign string `path:"campaign" maxLength:"63"`
 	Body     struct {
-		IDs     []string `json:"ids" minItems:"1" maxItems:"1000"`
+		IDs     []string `json:"ids,omitempty" maxItems:"5000" doc:"the proposals to approve or reject; leave out with all"`
+		All     bool     `json:"all,omitempty" doc:"every proposal of the campaign still waiting for the back office"`
 		Outcome string   `json:"outcome" enum:"approved,rejected"`
 	}
 }
 
-type bulkResult struct {
-	ID     string `json:"id"`
-	Status string `json:"status,omitempty"`
-	Error  string `json:"error,omitempty"`
+type bulkJobOutput struct {
+	Location string `header:"Location"`
+	Body     struct {
+		Job string `json:"job" doc:"the background job's id, to read its progress"`
+	}
 }
 
-type bulkApprovalOutput struct {
+type bulkJobInput struct {
+	Campaign string `path:"campaign" maxLength:"63"`
+	Job      string `path:"job" maxLength:"16"`
+}
+
+type bulkFailure struct {
+	ID    string `json:"id"`
+	Error string `json:"error"`
+}
+
+type bulkProgressOutput struct {
 	Body struct {
-		Results []bulkResult `json:"results"`
+		Outcome   string        `json:"outcome" enum:"approved,rejected"`
+		Total     int           `json:"total"`
+		Done      int           `json:"done"`
+		Succeeded int           `json:"succeeded"`
+		Failed    int           `json:"failed"`
+		Failures  []bulkFailure `json:"failures" doc:"the first failures, with why"`
+		Finished  bool          `json:"finished"`
 	}
 }
 
@@ -121,16 +140,32 @@ func (h *handlers) registerMatches(api huma.API) {
 			}
 			return out, nil
 		})
+	// Thousands of workflow updates are a background job, never one request.
 	huma.Register(api, huma.Operation{OperationID: "approve-matches", Method: http.MethodPost, Path: "/v1/campaigns/{campaign}/matches/approvals",
-		Tags: tags, Summary: "Approve or reject matches in bulk (back office)", Security: secured, Errors: errorsOf(secured, 404)},
-		func(ctx context.Context, in *bulkApprovalInput) (*bulkApprovalOutput, error) {
-			results, err := h.svc.ApproveMatches(ctx, claimsFrom(ctx), in.Campaign, in.Body.IDs, in.Body.Outcome)
+		Tags: tags, Summary: "Approve or reject matches in bulk, in the background (back office)", DefaultStatus: http.StatusAccepted,
+		Security: secured, Errors: errorsOf(secured, 404)},
+		func(ctx context.Context, in *bulkApprovalInput) (*bulkJobOutput, error) {
+			job, err := h.svc.StartBulkApproval(ctx, claimsFrom(ctx), in.Campaign, in.Body.IDs, in.Body.All, in.Body.Outcome)
 			if err != nil {
 				return nil, h.fail(ctx, err)
 			}
-			out := &bulkApprovalOutput{}
-			for _, r := range results {
-				out.Body.Results = append(out.Body.Results, bulkResult{ID: r.ID, Status: string(r.Status), Error: r.Error})
+			out := &bulkJobOutput{Location: "/v1/campaigns/" + url.PathEscape(in.Campaign) + "/matches/approvals/" + job}
+			out.Body.Job = job
+			return out, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "get-match-approvals", Method: http.MethodGet, Path: "/v1/campaigns/{campaign}/matches/approvals/{job}",
+		Tags: tags, Summary: "A bulk approval's progress (back office)", Security: secured, Errors: errorsOf(secured, 404)},
+		func(ctx context.Context, in *bulkJobInput) (*bulkProgressOutput, error) {
+			p, err := h.svc.BulkApproval(ctx, claimsFrom(ctx), in.Campaign, in.Job)
+			if err != nil {
+				return nil, h.fail(ctx, err)
+			}
+			out := &bulkProgressOutput{}
+			out.Body.Outcome, out.Body.Total, out.Body.Done, out.Body.Succeeded, out.Body.Failed, out.Body.Finished =
+				p.Outcome, p.Total, p.Done, p.Succeeded, p.Failed, p.Finished
+			out.Body.Failures = make([]bulkFailure, 0, len(p.Failures))
+			for _, f := range p.Failures {
+				out.Body.Failures = append(out.Body.Failures, bulkFailure{ID: f.ID, Error: f.Error})
 			}
 			return out, nil
 		})

@@ -99,6 +99,7 @@ func benchCmd() *cobra.Command {
 	signupBurst.Flags().IntVar(&signupConcurrency, "concurrency", 50, "sign-ups at once")
 	signupBurst.Flags().StringVar(&inbox, "inbox", "http://127.0.0.1:1080", "MailDev's address, to count what it received (empty: skip)")
 	var pairs, parallel int
+	var approve bool
 	var offersCfg *config.Config
 	offers := &cobra.Command{
 		Use:   "offers",
@@ -126,11 +127,12 @@ func benchCmd() *cobra.Command {
 				parallel = offersCfg.MatchStartsParallel
 			}
 			return (&bench.Offers{APIURL: offersCfg.PublicURL, Issuer: issuer, DB: pool, Temporal: tc, Pairs: pairs, Parallel: parallel,
-				Out: os.Stdout}).Run(cmd.Context())
+				Approve: approve, Out: os.Stdout}).Run(cmd.Context())
 		},
 	}
 	offersCfg = configured(offers, config.RoleAPI)
 	offers.Flags().IntVar(&pairs, "pairs", 5000, "requests, and as many volunteers, all matchable")
+	offers.Flags().BoolVar(&approve, "approve", false, "then approve every proposal in one bulk job and wait for all offer emails")
 	offers.Flags().IntVar(&parallel, "parallel", 0, "the bare loop's starts at a time (default: the worker's MATCH_STARTS_PARALLEL)")
 	cmd.AddCommand(lifecycle, match, portals, signupBurst, offers, faultsCmd())
 	return cmd

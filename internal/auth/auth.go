@@ -56,6 +56,10 @@ type Claims struct {
 	// Admin marks a town hall agent who may invite the commune's agents;
 	// it comes from the agent's rights, never from a token.
 	Admin bool `json:"-"`
+	// Asserted marks a role and its scope that a token of an issuer trusted
+	// to assert them carried (a service client of the JSON API), rather than
+	// the agents' rights.
+	Asserted bool `json:"-"`
 	// Campaign is the campaign a link token was issued for.
 	Campaign string `json:"campaign,omitempty"`
 	// Purpose and Object bind a link token to one action on one object.
@@ -169,6 +173,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 		c.Role = RoleGrantor
 	case (c.Role == RoleRequester || c.Role == RoleVolunteer) && link:
 	case c.Role != "" && c.Role != RoleGrantor && c.Role != RoleRequester && c.Role != RoleVolunteer && agent && c.Purpose == "":
+		c.Asserted = true
 	default:
 		return Claims{}, fmt.Errorf("%w: role %q not accepted from %s", ErrInvalidToken, c.Role, issuer)
 	}

@@ -27,6 +27,9 @@ type BulkActor struct {
 	Subject   string
 	Role      string
 	Campaigns []string
+	// Asserted: the role came with the request's token, not from the
+	// agents' rights, and is what the batches act with.
+	Asserted bool `json:",omitempty"`
 }
 
 // Bulk is a bulk approval's input.

@@ -158,12 +158,15 @@ func (s *Service) RunMatchingWithPeople(ctx context.Context, who auth.Claims, id
 }
 
 // MatchLines lists a campaign's matches of a status.
-func (s *Service) MatchLines(ctx context.Context, who auth.Claims, id string, status match.Status, limit int) ([]store.MatchLine, error) {
+func (s *Service) MatchLines(ctx context.Context, who auth.Claims, id string, f store.MatchFilter) ([]store.MatchLine, string, error) {
 	if _, err := s.campaignAgent(ctx, who, id); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	lines, err := s.Store.MatchLines(ctx, id, status, limit)
-	return lines, s.infra(ctx, err)
+	lines, next, err := s.Store.MatchLines(ctx, id, f)
+	if errors.Is(err, store.ErrBadCursor) {
+		return nil, "", errs.InvalidField("query.apres", "page inconnue")
+	}
+	return lines, next, s.infra(ctx, err)
 }
 
 // MatchDetail is one match for its back office: its people and history.
@@ -293,6 +296,9 @@ func (s *Service) StartBulkApproval(ctx context.Context, who auth.Claims, id str
 	if outcome != "approved" && outcome != "rejected" {
 		return "", errs.InvalidField("outcome", "approved ou rejected attendu")
 	}
+	if all && len(ids) > 0 {
+		return "", errs.InvalidField("all", "des propositions choisies ou toutes, pas les deux")
+	}
 	if all {
 		var err error
 		if ids, err = s.Store.ProposedMatchIDs(ctx, id, BulkMax); err != nil {
@@ -313,13 +319,22 @@ func (s *Service) StartBulkApproval(ctx context.Context, who auth.Claims, id str
 	case len(clean) > BulkMax:
 		return "", errs.InvalidField("ids", fmt.Sprintf("%d propositions au plus à la fois", BulkMax))
 	}
+	// A job with nothing to do is refused at once, rather than failing
+	// every line in the background.
+	waiting, err := s.Store.CountProposed(ctx, id, clean)
+	if err != nil {
+		return "", s.infra(ctx, err)
+	}
+	if waiting == 0 {
+		return "", errs.InvalidField("ids", "aucune de ces propositions n'attend votre décision")
+	}
 	job := newID("b")[2:]
 	if _, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: campaign.BulkWorkflowID(id, job), TaskQueue: s.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		StaticSummary:            fmt.Sprintf("Campagne %s : %d propositions (%s)", id, len(clean), outcome),
 	}, campaign.BulkWorkflowName, campaign.Bulk{Campaign: id, Outcome: outcome, IDs: clean,
-		Actor: campaign.BulkActor{Issuer: who.Issuer, Subject: who.Subject, Role: who.Role, Campaigns: who.Campaigns}}); err != nil {
+		Actor: campaign.BulkActor{Issuer: who.Issuer, Subject: who.Subject, Role: who.Role, Campaigns: who.Campaigns, Asserted: who.Asserted}}); err != nil {
 		return "", s.infra(ctx, err)
 	}
 	return job, s.audit(ctx, store.Audit{ActorSub: who.Identity(), ActorRole: who.Role, Action: "matches.bulk",
@@ -356,10 +371,14 @@ func (s *Service) BulkApproval(ctx context.Context, who auth.Claims, id, job str
 // ApproveBatch is one batch of a bulk approval, as its activity runs it:
 // the actor's rights are read again, the matches must be the campaign's.
 func (s *Service) ApproveBatch(ctx context.Context, b campaign.BulkBatch) ([]campaign.BulkItem, error) {
-	// The rights of today, not those of when the job started.
-	who, err := s.AgentSession(ctx, auth.Claims{Issuer: b.Actor.Issuer, Subject: b.Actor.Subject})
-	if err != nil {
-		return nil, err
+	// The rights of today, not those of when the job started; a service
+	// client's role is its token's, which has no rights to read again.
+	who := auth.Claims{Issuer: b.Actor.Issuer, Subject: b.Actor.Subject, Role: b.Actor.Role, Campaigns: b.Actor.Campaigns, Asserted: true}
+	if !b.Actor.Asserted {
+		var err error
+		if who, err = s.AgentSession(ctx, auth.Claims{Issuer: b.Actor.Issuer, Subject: b.Actor.Subject}); err != nil {
+			return nil, err
+		}
 	}
 	results, err := s.ApproveMatches(ctx, who, b.Campaign, b.IDs, b.Outcome)
 	if err != nil {

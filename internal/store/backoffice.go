@@ -41,11 +41,21 @@ const matchLineSelect = `SELECT m.id, m.status, m.tier, m.rounds, m.answer_deadl
 	JOIN communes rc ON rc.code = r.commune_code JOIN communes vc ON vc.code = v.commune_code
 	WHERE m.campaign_id = $1 `
 
-// MatchLines lists a campaign's matches of a status (all when empty),
-// oldest first.
-func (s *Store) MatchLines(ctx context.Context, campaign string, status match.Status, limit int) ([]MatchLine, error) {
-	return all[MatchLine](ctx, s.pool, matchLineSelect+`AND ($2 = '' OR m.status = $2) ORDER BY m.created_at, m.id LIMIT $3`,
-		campaign, string(status), limit)
+// MatchLines pages through a campaign's matches as the back office lists
+// them, oldest first, narrowed by status and département when set.
+func (s *Store) MatchLines(ctx context.Context, campaign string, f MatchFilter) ([]MatchLine, string, error) {
+	after, id, err := decodeCursor(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	lines, err := all[MatchLine](ctx, s.pool, matchLineSelect+`AND ($2 = '' OR m.status = $2) AND ($3 = '' OR rc.departement = $3)
+		AND (m.created_at, m.id) > ($4, $5) ORDER BY m.created_at, m.id LIMIT $6`,
+		campaign, f.Status, f.Departement, after, id, f.Limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	lines, next := page(lines, f.Limit, func(l MatchLine) (time.Time, string) { return l.CreatedAt, l.ID })
+	return lines, next, nil
 }
 
 // MatchLine reads one match of a campaign as the back office lists it.
@@ -90,6 +100,15 @@ func (s *Store) ProposedMatchIDs(ctx context.Context, campaign string, limit int
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
+// CountProposed counts those of ids that are proposals of the campaign
+// waiting for the back office.
+func (s *Store) CountProposed(ctx context.Context, campaign string, ids []string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM matches WHERE campaign_id = $1 AND id = ANY($2) AND status = 'proposed'`,
+		campaign, ids).Scan(&n)
+	return n, err
+}
+
 // SignupsByID reads a campaign's sign-ups by id.
 func (s *Store) SignupsByID(ctx context.Context, campaign string, ids []string) (map[string]Signup, error) {
 	list, err := all[Signup](ctx, s.pool, `SELECT `+signupColumns+` FROM signups s WHERE s.campaign_id = $1 AND s.id = ANY($2)`, campaign, ids)
@@ -101,13 +120,22 @@ func (s *Store) SignupsByID(ctx context.Context, campaign string, ids []string) 
 }
 
 // SearchSignups finds a campaign's sign-ups by name (in either order) or
-// email address, case-insensitively.
+// email address, ignoring case and accents: "chloe" finds "Chloé".
 func (s *Store) SearchSignups(ctx context.Context, campaign, q string, limit int) ([]Signup, error) {
-	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(strings.TrimSpace(q))) + "%"
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.TrimSpace(q)) + "%"
 	return all[Signup](ctx, s.pool, `SELECT `+signupColumns+` FROM signups s WHERE s.campaign_id = $1 AND s.status <> 'deleted'
-		AND (lower(s.given_names || ' ' || s.family_name) LIKE $2 OR lower(s.family_name || ' ' || s.given_names) LIKE $2
-			OR lower(s.email) LIKE $2)
+		AND (`+folded("s.given_names || ' ' || s.family_name")+` LIKE `+folded("$2")+`
+			OR `+folded("s.family_name || ' ' || s.given_names")+` LIKE `+folded("$2")+`
+			OR lower(s.email) LIKE lower($2))
 		ORDER BY s.family_name, s.given_names, s.created_at LIMIT $3`, campaign, like, limit)
+}
+
+// folded is a text expression lowered and stripped of the accents of the
+// Latin letters names carry, with what PostgreSQL has without extensions
+// (capitals listed too: lower() leaves them under the C locale).
+func folded(expr string) string {
+	return "translate(lower(" + expr + "), 'àáâãäåāăąçćčďèéêëēĕėęěìíîïīįłñńňòóôõöøōőŕřśšşţťùúûüūůűųýÿźżžÀÁÂÃÄÅĀĂĄÇĆČĎÈÉÊËĒĔĖĘĚÌÍÎÏĪĮŁÑŃŇÒÓÔÕÖØŌŐŔŘŚŠŞŢŤÙÚÛÜŪŮŰŲÝŹŻŽŸ', " +
+		"'aaaaaaaaacccdeeeeeeeeeiiiiiilnnnoooooooorrsssttuuuuuuuuyyzzzaaaaaaaaacccdeeeeeeeeeiiiiiilnnnoooooooorrsssttuuuuuuuuyzzzy')"
 }
 
 // DepartementCount is a département's line of the dashboard.

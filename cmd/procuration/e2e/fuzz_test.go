@@ -233,6 +233,9 @@ func (s *stack) fuzzObjects() fuzzFixtures {
 	rej := s.do("POST", "/v1/matches/"+deadID+"/approval", bo, map[string]any{"outcome": "rejected"})
 	require.Equal(t, 200, rej.Status, rej.Raw)
 	require.Equal(t, "rejected", rej.Body["status"])
+	// Nothing left to approve for a job but the live fixture's: a job
+	// nobody started.
+	const job = "0123456789abcdef"
 	liveReq, liveVol := live["request_id"].(string), live["volunteer_id"].(string)
 	deadReq, deadVol := dead["request_id"].(string), dead["volunteer_id"].(string)
 	// Links of the emails: each names one purpose on one object.
@@ -338,6 +341,7 @@ func (s *stack) fuzzObjects() fuzzFixtures {
 			live:   ptr(mk(m("campaign", campaign), nil, map[string]any{"ids": []any{liveID}, "outcome": "approved"}, "", bo, support)),
 			doomed: []base{mk(m("campaign", campaign), nil, map[string]any{"ids": []any{deadID, "m-zqunknown"}, "outcome": "approved"}, "", bo, support)},
 		},
+		"get-match-approvals": one(mk(m("campaign", campaign, "job", job), nil, nil, "", bo, support)),
 		"run-matching": {
 			live:   ptr(mk(m("campaign", campaign), nil, map[string]any{"dry_run": false}, "", bo, support)),
 			doomed: []base{mk(m("campaign", empty), nil, map[string]any{"dry_run": false}, "", bo, support)},

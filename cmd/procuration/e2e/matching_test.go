@@ -130,10 +130,24 @@ func TestMatchFromSignupToValidatedProcuration(t *testing.T) {
 	require.Len(t, list.Body["items"], 1)
 	require.Equal(t, 404, s.do("GET", "/v1/matches/"+matchID, s.link(auth.RoleRequester, "someone-else", auth.PurposeMatch, matchID), nil).Status)
 	approval := s.do("POST", "/v1/campaigns/planprocu-2027/matches/approvals", bo, map[string]any{"ids": []string{matchID, "m-unknown"}, "outcome": "approved"})
-	require.Equal(t, 200, approval.Status, approval.Raw)
-	results := approval.Body["results"].([]any)
-	require.Equal(t, "awaiting_answer", results[0].(map[string]any)["status"])
-	require.NotEmpty(t, results[1].(map[string]any)["error"])
+	require.Equal(t, 202, approval.Status, approval.Raw)
+	progressURL := approval.Header.Get("Location")
+	require.Equal(t, "/v1/campaigns/planprocu-2027/matches/approvals/"+approval.Body["job"].(string), progressURL)
+	var progress response
+	require.Eventually(t, func() bool {
+		progress = s.do("GET", progressURL, bo, nil)
+		return progress.Status == 200 && progress.Body["finished"] == true
+	}, time.Minute, 200*time.Millisecond, "the bulk approval ends")
+	require.EqualValues(t, 2, progress.Body["total"], progress.Raw)
+	require.EqualValues(t, 1, progress.Body["succeeded"], progress.Raw)
+	failures := progress.Body["failures"].([]any)
+	require.Len(t, failures, 1, progress.Raw)
+	require.Equal(t, "m-unknown", failures[0].(map[string]any)["id"])
+	require.NotEmpty(t, failures[0].(map[string]any)["error"])
+	require.Equal(t, 404, s.do("GET", "/v1/campaigns/planprocu-2027/matches/approvals/0123456789abcdef", bo, nil).Status)
+	m, err := s.app.Store.Match(context.Background(), matchID)
+	require.NoError(t, err)
+	require.Equal(t, "awaiting_answer", string(m.Status))
 
 	// Both answer from the offer email's link.
 	for _, addr := range []string{"marie@example.fr", "jean@example.fr"} {

@@ -36,7 +36,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 	require.Equal(t, 201, created.Status, created.Raw)
 	ref := created.Body["reference"].(string)
 	require.Equal(t, 201, s.do("POST", "/v1/campaigns", s.support(), map[string]any{"id": "mx-2027", "name": "Matrice",
-		"election_id": "presidentielle-2027", "sender": "Matrice <m@mx.example>", "matching_every_minutes": 0}).Status)
+		"election_id": "presidentielle-2027", "sender": "Matrice <m@mx.example>", "matching_every_minutes": 0, "back_office_approval": true}).Status)
 	person := func(given, email string) map[string]any {
 		return map[string]any{"given_names": given, "family_name": "MATRICE", "birth_date": "1980-01-01", "email": email,
 			"commune_code": "75056", "polling_station": "75056_0009", "rounds": []int{1}, "consent": true}
@@ -47,6 +47,9 @@ func TestAuthorisationMatrix(t *testing.T) {
 	run := s.do("POST", "/v1/campaigns/mx-2027/matching-runs", bo, map[string]any{"dry_run": false})
 	require.Equal(t, 200, run.Status, run.Raw)
 	matchID := run.Body["matches"].([]any)[0].(map[string]any)["id"].(string)
+	bulk := s.do("POST", "/v1/campaigns/mx-2027/matches/approvals", bo, map[string]any{"ids": []string{matchID}, "outcome": "approved"})
+	require.Equal(t, 202, bulk.Status, bulk.Raw)
+	job := bulk.Body["job"].(string)
 
 	// The callers.
 	other := func(url string) *auth.Issuer {
@@ -120,6 +123,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 		"campaign-figures":          {method: "GET", path: "/v1/campaigns/mx-2027/figures", allowed: []string{"back office", "support"}, otherwise: 403},
 		"list-matches":              {method: "GET", path: "/v1/campaigns/mx-2027/matches", allowed: []string{"back office", "support"}, otherwise: 403},
 		"approve-matches":           {method: "POST", path: "/v1/campaigns/mx-2027/matches/approvals", body: map[string]any{"ids": []string{matchID}, "outcome": "approved"}, allowed: []string{"back office", "support"}, otherwise: 403},
+		"get-match-approvals":       {method: "GET", path: "/v1/campaigns/mx-2027/matches/approvals/" + job, allowed: []string{"back office", "support"}, otherwise: 403},
 		"get-match":                 {method: "GET", path: "/v1/matches/" + matchID, allowed: []string{"back office", "support", "match link", "offer link"}, otherwise: 404, except: map[string]int{"other offer link": 403, "confirmation link": 403}},
 		"approve-match":             {method: "POST", path: "/v1/matches/" + matchID + "/approval", body: map[string]any{"outcome": "approved"}, allowed: []string{"back office", "support"}, otherwise: 403, except: map[string]int{"other back office": 404}},
 		"answer-match":              {method: "POST", path: "/v1/matches/" + matchID + "/answer", body: map[string]any{"outcome": "accepted"}, allowed: []string{"match link", "offer link"}, otherwise: 403},
