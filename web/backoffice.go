@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/procurations/procuration/internal/campaign"
 	"github.com/procurations/procuration/internal/errs"
 	"github.com/procurations/procuration/internal/french"
+	"github.com/procurations/procuration/internal/geo"
 	"github.com/procurations/procuration/internal/match"
 	"github.com/procurations/procuration/internal/service"
 	"github.com/procurations/procuration/internal/store"
@@ -248,10 +250,44 @@ type boListView struct {
 	Total    int
 	Status   match.Status
 	Statuses []match.Status
-	Limit    int
+	// Departement narrows the list; Departements are those of the
+	// campaign's sign-ups, for the filter.
+	Departement  string
+	Departements []deptOption
+	// Next is the next page's address, empty on the last one; First tells
+	// whether this is the first page.
+	Next  string
+	First bool
 }
 
-const listLimit = 500
+type deptOption struct{ Code, Label string }
+
+// listLimit is a page of a list: the lists go on page after page.
+const listLimit = 200
+
+// listPage reads the list's filters and its page from the query, and the
+// next page's address from the cursor the store answered.
+func listPage(q *request, status match.Status, departements map[string]int) (store.MatchFilter, []deptOption) {
+	f := store.MatchFilter{Status: string(status), Cursor: q.r.URL.Query().Get("apres"), Limit: listLimit}
+	opts := make([]deptOption, 0, len(departements))
+	for code := range departements {
+		opts = append(opts, deptOption{Code: code, Label: geo.Departement(code)})
+		if code == q.r.URL.Query().Get("departement") {
+			f.Departement = code
+		}
+	}
+	slices.SortFunc(opts, func(a, b deptOption) int { return strings.Compare(a.Code, b.Code) })
+	return f, opts
+}
+
+func nextPage(q *request, next string) string {
+	if next == "" {
+		return ""
+	}
+	v := q.r.URL.Query()
+	v.Set("apres", next)
+	return q.r.URL.Path + "?" + v.Encode()
+}
 
 func (s *Server) boProposals(q *request) error {
 	return s.renderProposals(q, newForm(), http.StatusOK)
@@ -262,16 +298,17 @@ func (s *Server) renderProposals(q *request, f form, status int) error {
 	if p == nil || err != nil {
 		return err
 	}
-	lines, err := s.svc.MatchLines(q.ctx(), q.session.Who, p.Campaign.ID, match.Proposed, listLimit)
-	if err != nil {
-		return err
-	}
 	d, err := s.svc.Figures(q.ctx(), q.session.Who, p.Campaign.ID)
 	if err != nil {
 		return err
 	}
+	filter, _ := listPage(q, match.Proposed, nil)
+	lines, next, err := s.svc.MatchLines(q.ctx(), q.session.Who, p.Campaign.ID, filter)
+	if err != nil {
+		return err
+	}
 	s.renderBO(q, status, "proposals", view{Title: "Propositions à approuver — " + p.Campaign.Name, Form: f,
-		Data: boListView{boPage: *p, Lines: lines, Total: d.ByStatus[string(match.Proposed)], Limit: listLimit}})
+		Data: boListView{boPage: *p, Lines: lines, Total: d.ByStatus[string(match.Proposed)], Next: nextPage(q, next), First: filter.Cursor == ""}})
 	return nil
 }
 
@@ -344,12 +381,18 @@ func (s *Server) boMatches(q *request) error {
 	if !known {
 		st = ""
 	}
-	lines, err := s.svc.MatchLines(q.ctx(), q.session.Who, p.Campaign.ID, st, listLimit)
+	d, err := s.svc.Figures(q.ctx(), q.session.Who, p.Campaign.ID)
+	if err != nil {
+		return err
+	}
+	filter, depts := listPage(q, st, d.ByDepartement)
+	lines, next, err := s.svc.MatchLines(q.ctx(), q.session.Who, p.Campaign.ID, filter)
 	if err != nil {
 		return err
 	}
 	s.renderBO(q, http.StatusOK, "matches", view{Title: "Mises en relation — " + p.Campaign.Name,
-		Data: boListView{boPage: *p, Lines: lines, Status: st, Statuses: statusOrder, Limit: listLimit}})
+		Data: boListView{boPage: *p, Lines: lines, Status: st, Statuses: statusOrder, Departement: filter.Departement, Departements: depts,
+			Next: nextPage(q, next), First: filter.Cursor == ""}})
 	return nil
 }
 
@@ -638,6 +681,7 @@ var boFuncs = template.FuncMap{
 		return linesArg{Campaign: campaign, Caption: caption, When: when, Lines: lines}
 	},
 	"matchStatusOf": func(st any) string { return match.Status(fmt.Sprint(st)).French() },
+	"departement":   geo.Departement,
 	"tier": func(t any) string {
 		n, _ := strconv.Atoi(fmt.Sprint(t))
 		return []string{"même bureau de vote", "même commune", "même intercommunalité", "même arrondissement", "même département"}[min(max0(n, 0), 4)]

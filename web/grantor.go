@@ -410,6 +410,7 @@ func (s *Server) receipt(q *request) error {
 func formOf(r *http.Request, names ...string) form {
 	_ = r.ParseForm()
 	f := newForm()
+	f.fields = names
 	for _, n := range names {
 		f.Values[n] = strings.TrimSpace(r.Form.Get(n))
 		f.Many[n] = r.Form[n]

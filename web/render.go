@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -57,6 +58,8 @@ type form struct {
 	// Refused is why the action itself was refused while every field was
 	// right (a state or a rule, such as the L73 cap).
 	Refused string
+	// fields are the form's fields in the order of the page.
+	fields []string
 }
 
 func newForm() form {
@@ -102,8 +105,21 @@ func (f *form) add(name, msg string) {
 	}
 	if f.Errors[name] == "" {
 		f.Order = append(f.Order, name)
+		// The summary follows the page, whatever order the rules ran in.
+		slices.SortStableFunc(f.Order, func(a, b string) int { return f.position(a) - f.position(b) })
 	}
 	f.Errors[name] = msg
+}
+
+// position is where a field sits on the page; fields it does not know
+// come after the others, in the order they came.
+func (f *form) position(name string) int {
+	for i, n := range f.fields {
+		if n == name || strings.HasPrefix(name, n+".") {
+			return i
+		}
+	}
+	return len(f.fields)
 }
 
 // id makes a field name an HTML id: proxy.nne → proxy-nne.

@@ -130,7 +130,7 @@ func (s *Server) signup(q *request) error {
 	if !ok {
 		return errs.NotFound("Page introuvable.")
 	}
-	f := formOf(q.r, "given_names", "family_name", "birth_date", "email", "phone", "commune_code", "nne", "rounds", "consent")
+	f := formOf(q.r, "given_names", "family_name", "birth_date", "commune_code", "nne", "email", "phone", "rounds", "consent")
 	var rounds []int
 	for _, r := range f.Many["rounds"] {
 		var n int

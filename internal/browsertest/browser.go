@@ -114,6 +114,27 @@ func (b *Browser) PersonWithoutJS(name string) *Page {
 	return p
 }
 
+// OnPhone gives the page a phone's screen, 390 CSS pixels wide with touch,
+// from now on: most people sign up from one.
+func (p *Page) OnPhone() *Page {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile,
+		chromedp.EmulateTouch)); err != nil {
+		p.t.Fatalf("%s's phone: %v", p.name, err)
+	}
+	return p
+}
+
+// FitsWidth fails the test when the page scrolls sideways: on a phone,
+// nothing may be wider than the screen.
+func (p *Page) FitsWidth() *Page {
+	p.t.Helper()
+	if over := Eval[float64](p, `document.documentElement.scrollWidth - window.innerWidth`); over > 0 {
+		p.t.Errorf("%s: the page is %.0f pixels wider than the screen", p.name, over)
+	}
+	return p
+}
+
 // scripts lets the page's scripts run or not, from the next page on; axe-core
 // needs them for its own run.
 func (p *Page) scripts(on bool) {

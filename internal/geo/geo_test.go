@@ -57,3 +57,18 @@ func TestSyntheticRegisterIsDeterministic(t *testing.T) {
 		t.Errorf("only %d voters in Paris: not weighted by population", paris)
 	}
 }
+
+func TestEveryDepartementHasItsName(t *testing.T) {
+	communes, err := Communes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range communes {
+		if Departement(c.Departement) == c.Departement {
+			t.Fatalf("département %q of %s has no name", c.Departement, c.Code)
+		}
+	}
+	if got := Departement("2A"); got != "2A – Corse-du-Sud" {
+		t.Errorf("2A reads %q", got)
+	}
+}

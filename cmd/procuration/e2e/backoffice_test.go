@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/procurations/procuration/cmd/procuration/app"
+	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/browsertest"
 	"github.com/procurations/procuration/internal/match"
 	"github.com/procurations/procuration/internal/store"
@@ -105,6 +106,39 @@ func TestBackOffice(t *testing.T) {
 	assert.Equal(t, 2, countMatches(t, s, demoCampaign, match.Rejected))
 	lea.Open(base + "/propositions").Has("Aucune proposition n'attend votre approbation").Check("bo-propositions-vides")
 
+	// The lists go page after page: seven at a time, the same matches in
+	// the same order as in one page; the département narrows them.
+	support := auth.Claims{Issuer: s.url, Subject: "support-pages", Role: auth.RoleSupport}
+	whole, next, err := s.app.Service.MatchLines(context.Background(), support, demoCampaign, store.MatchFilter{Limit: 1000})
+	require.NoError(t, err)
+	require.Empty(t, next)
+	var paged []string
+	for cursor, pages := "", 0; ; pages++ {
+		lines, next, err := s.app.Service.MatchLines(context.Background(), support, demoCampaign, store.MatchFilter{Limit: 7, Cursor: cursor})
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(lines), 7)
+		for _, l := range lines {
+			paged = append(paged, l.ID)
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+		require.Less(t, pages, 100)
+	}
+	require.Len(t, paged, len(whole))
+	for i, l := range whole {
+		require.Equal(t, l.ID, paged[i])
+	}
+	inMarseille, _, err := s.app.Service.MatchLines(context.Background(), support, demoCampaign, store.MatchFilter{Limit: 1000, Departement: "13"})
+	require.NoError(t, err)
+	require.NotEmpty(t, inMarseille)
+	require.Less(t, len(inMarseille), len(whole))
+	for _, l := range inMarseille {
+		require.Equal(t, "13", l.Departement)
+	}
+	lea.Open(base + "/mises-en-relation?departement=13").Has("13 – Bouches-du-Rhône").Lacks("Paris (75)").Check("bo-mises-en-relation-13")
+
 	// A match cancelled from its page.
 	lea.Open(base + "/mises-en-relation?statut=awaiting_answer").Has("en attente des réponses").Check("bo-mises-en-relation")
 	lea.Click("Chloé ARNAUD").Has("Demandeur", "Historique", "r2@exemple.fr").Check("bo-mise-en-relation-detail")
@@ -115,6 +149,9 @@ func TestBackOffice(t *testing.T) {
 	lea.Click("Personnes").Check("bo-personnes")
 	lea.Fill("Nom, prénom ou adresse électronique", "arnaud chloé").Click("Rechercher").Expect(200).
 		Has("1 personne trouvée", "Chloé ARNAUD", "r2@exemple.fr", "annulée").Check("bo-recherche")
+	// Accents and case do not matter: what people type without them finds them.
+	lea.Fill("Nom, prénom ou adresse électronique", "CHLOE Arnaud").Click("Rechercher").
+		Has("2 personnes trouvées", "Chloé ARNAUD", "Chloé ARNAUD-VOL")
 	lea.Fill("Nom, prénom ou adresse électronique", "v7@exemple").Click("Rechercher").Has("1 personne trouvée", "volontaire")
 	lea.Fill("Nom, prénom ou adresse électronique", "x").Click("Rechercher").Expect(422).Has("1 champ à corriger").Check("bo-recherche-erreur")
 

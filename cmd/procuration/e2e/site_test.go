@@ -61,8 +61,18 @@ func TestCampaignSiteFromSignupToCompletedMatch(t *testing.T) {
 	jeanPage.Open(s.url+"/c/planprocu-2027/inscription/mandataire").Fill("Prénoms", "Jean").Click("M'inscrire").Expect(422).
 		Has("champs à corriger", "Nom de naissance", "le consentement est nécessaire").Check("jean-erreurs")
 	assert.Equal(t, "Jean", browsertest.Eval[string](jeanPage, `document.getElementById('given_names').value`))
+	// The summary lists the fields in the order of the page.
+	assert.Equal(t, "#family_name #birth_date #commune_code #email #consent",
+		browsertest.Eval[string](jeanPage, `Array.from(document.querySelectorAll('#erreurs a')).map(a => a.getAttribute('href')).join(' ')`))
 	jeanPage.Choose("J'accepte que Plan Procu 2027")
 	signUpOnSite(t, s, jeanPage, "Proposer de voter pour quelqu'un", "Jean", "MARTIN", "1979-11-03", "jean@example.fr", "jean")
+
+	// On a phone, the site and the official portal fit the screen.
+	phone := b.Person("telephone").OnPhone()
+	phone.Open(s.url + "/c/planprocu-2027/").Expect(200).FitsWidth().Check("site-accueil")
+	phone.Open(s.url + "/c/planprocu-2027/inscription/mandataire").Expect(200).FitsWidth().Check("site-inscription")
+	phone.Click("M'inscrire").Expect(422).FitsWidth().Check("site-inscription-erreurs")
+	phone.Open(s.url + "/").Expect(200).FitsWidth().Check("portail-accueil")
 
 	// The back office runs the matching (no approval on this campaign).
 	bo := s.token(auth.RoleBackOffice, "bo-1", map[string]any{"campaigns": []string{"planprocu-2027"}})
