@@ -170,7 +170,11 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 		GrantorBirthPlace: who.BirthPlace, GrantorBirthCountry: who.BirthCountry,
 		GrantorCommuneCode: commune.Code, GrantorEmail: email, GrantorPhone: req.Phone, DigitalIdentity: who.DigitalIdentity(),
 		ProxyNNE: proxy.NNE, ProxyGivenNames: proxy.GivenNames, ProxyFamilyName: proxy.FamilyName, ProxyBirthDate: proxy.BirthDate,
-		ProxyEmail: proxyEmail, ElectionID: sc.electionID, Rounds: sc.rounds, ValidFrom: sc.from, ValidUntil: sc.until, CreatedAt: s.Now().UTC(),
+		ElectionID: sc.electionID, Rounds: sc.rounds, ValidFrom: sc.from, ValidUntil: sc.until, CreatedAt: s.Now().UTC(),
+	}
+	if proxyEmail != "" {
+		// The consent comes with the request; the address is kept from then.
+		record.ProxyEmail, record.ProxyEmailConsentAt = proxyEmail, &record.CreatedAt
 	}
 	var (
 		ref     string
