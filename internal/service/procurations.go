@@ -118,7 +118,6 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 	if msg := valid.Phone(req.Phone); msg != "" {
 		fe.Add("grantor.phone", msg)
 	}
-	proxyEmail := holderEmail(req, &fe)
 	commune, err := s.commune(ctx, req.CommuneCode, "grantor.commune_code", &fe)
 	if err != nil {
 		return store.Procuration{}, err
@@ -144,6 +143,7 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 			return store.Procuration{}, s.infra(ctx, err)
 		}
 	}
+	proxyEmail := holderEmail(req, &fe)
 	sc, err := s.validity(ctx, req.Validity, today, &fe)
 	if err != nil {
 		return store.Procuration{}, err
