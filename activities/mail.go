@@ -77,6 +77,16 @@ func (o *Outbox) sendOnce(ctx context.Context, key, reference, kind string, m ma
 	return outbox.Receipt{Unmarked: true}, nil
 }
 
+// skip records that the email of key is not sent, and why: a retry, or
+// a later ask under the same key, finds it done. why names no address.
+func (o *Outbox) skip(ctx context.Context, key, reference, kind, why string) (outbox.Receipt, error) {
+	if err := o.Store.SkipMail(ctx, key, reference, kind, why); err != nil {
+		return outbox.Receipt{}, stepError(err)
+	}
+	activity.GetLogger(ctx).Info("email not sent", "key", key, "why", why)
+	return outbox.Receipt{}, nil
+}
+
 // redactSMTP drops the server's reply text, which may quote the recipient.
 func redactSMTP(err error) error {
 	msg := err.Error()

@@ -83,6 +83,9 @@ func (a *Procurations) SendMail(ctx context.Context, m dossier.Mail) (outbox.Rec
 	if err != nil {
 		return outbox.Receipt{}, err
 	}
+	if m.Kind == dossier.MailHolderInformed {
+		return a.informHolder(ctx, p, m)
+	}
 	data, err := a.mailData(ctx, p, m)
 	if err != nil {
 		return outbox.Receipt{}, err
@@ -102,6 +105,38 @@ func (a *Procurations) SendMail(ctx context.Context, m dossier.Mail) (outbox.Rec
 		return outbox.Receipt{}, temporal.NewNonRetryableApplicationError("template", outbox.ErrPermanent, err)
 	}
 	return a.Mail.sendOnce(ctx, m.Key, m.Reference, string(m.Kind), mail.Message{To: to, Subject: subject, Text: text, HTML: html})
+}
+
+// informHolder tells the holder of the validated procuration: for whom,
+// for which rounds or period, where to vote. It goes only to the address
+// the grantor gave with consent, and only while the procuration stands (a
+// grantor may cancel before it leaves); otherwise that it was not sent is
+// recorded under its key, once.
+func (a *Procurations) informHolder(ctx context.Context, p store.Procuration, m dossier.Mail) (outbox.Receipt, error) {
+	switch {
+	case p.ProxyEmail == "" || p.ProxyEmailConsentAt == nil:
+		return a.Mail.skip(ctx, m.Key, m.Reference, string(m.Kind), "le mandant n'a pas demandé que son mandataire soit informé par courriel")
+	case p.Status != dossier.Validated:
+		return a.Mail.skip(ctx, m.Key, m.Reference, string(m.Kind), "la procuration n'est plus validée ("+string(p.Status)+")")
+	}
+	data, err := a.mailData(ctx, p, m)
+	if err != nil {
+		return outbox.Receipt{}, err
+	}
+	// The holder has no access to the grantor's portal.
+	data.Link = ""
+	voter, err := a.Store.Voter(ctx, p.GrantorNNE)
+	switch {
+	case err == nil && voter.PollingStation != "":
+		data.Station = store.PollingStation{Code: voter.PollingStation, Name: voter.StationName, Address: voter.StationAddress}.Label()
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return outbox.Receipt{}, err
+	}
+	subject, text, html, err := mail.Render(string(m.Kind), data)
+	if err != nil {
+		return outbox.Receipt{}, temporal.NewNonRetryableApplicationError("template", outbox.ErrPermanent, err)
+	}
+	return a.Mail.sendOnce(ctx, m.Key, m.Reference, string(m.Kind), mail.Message{To: p.ProxyEmail, Subject: subject, Text: text, HTML: html})
 }
 
 func (a *Procurations) mailData(ctx context.Context, p store.Procuration, m dossier.Mail) (mail.Dossier, error) {

@@ -127,6 +127,9 @@ type createInput struct {
 		Proxy struct {
 			NNE       string `json:"nne" maxLength:"9" doc:"voter number, 8 or 9 digits"`
 			BirthDate string `json:"birth_date" maxLength:"10" doc:"YYYY-MM-DD"`
+			Email     string `json:"email,omitempty" maxLength:"254" doc:"where the holder is told, once the procuration is validated, for whom, for which rounds or period and where to vote; requires email_consent"`
+			// The grantor's explicit agreement, never implied by an address.
+			EmailConsent bool `json:"email_consent,omitempty" doc:"the grantor agrees that the holder be told by email at proxy.email; without it an address is refused (422)"`
 		} `json:"proxy"`
 		Validity Validity `json:"validity"`
 	}
@@ -179,7 +182,7 @@ func (h *handlers) registerProcurations(api huma.API) {
 		b := in.Body
 		p, err := h.svc.RequestProcuration(ctx, claimsFrom(ctx), service.ProcurationRequest{
 			GrantorNNE: b.Grantor.NNE, CommuneCode: b.Grantor.CommuneCode, Email: b.Grantor.Email, Phone: b.Grantor.Phone,
-			ProxyNNE: b.Proxy.NNE, ProxyBirthDate: b.Proxy.BirthDate,
+			ProxyNNE: b.Proxy.NNE, ProxyBirthDate: b.Proxy.BirthDate, ProxyEmail: b.Proxy.Email, ProxyEmailConsent: b.Proxy.EmailConsent,
 			Validity: service.Validity{ElectionID: b.Validity.ElectionID, Rounds: b.Validity.Rounds, From: b.Validity.From, Until: b.Validity.Until},
 		}, in.IdempotencyKey)
 		return h.procuration(ctx)(p, err)

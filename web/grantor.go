@@ -128,9 +128,10 @@ func (s *Server) request(q *request) error {
 		return nil
 	}
 	f := formOf(q.r, "grantor.nne", "grantor.commune_code", "grantor.phone", "proxy.by", "proxy.nne", "proxy.birth_date", "proxy.family_name",
-		"proxy.given_names", "proxy.commune_code", "validity.kind", "validity.election_id", "validity.rounds", "validity.from", "validity.until")
+		"proxy.given_names", "proxy.commune_code", "proxy.email", "proxy.email_consent", "validity.kind", "validity.election_id", "validity.rounds",
+		"validity.from", "validity.until")
 	req := service.ProcurationRequest{GrantorNNE: f.Value("grantor.nne"), CommuneCode: f.Value("grantor.commune_code"), Phone: f.Value("grantor.phone"),
-		ProxyBirthDate: f.Value("proxy.birth_date")}
+		ProxyBirthDate: f.Value("proxy.birth_date"), ProxyEmail: f.Value("proxy.email"), ProxyEmailConsent: f.Value("proxy.email_consent") == "oui"}
 	// Without JavaScript both ways show: names typed and no number say
 	// which was meant.
 	if f.Value("proxy.by") != "name" && f.Value("proxy.nne") == "" && f.Value("proxy.family_name") != "" {
@@ -328,6 +329,10 @@ func nextStep(p store.Procuration, deadline time.Time) string {
 	case dossier.AwaitingTownHall:
 		return "La mairie vérifie que vous et votre mandataire êtes inscrits et que votre mandataire peut recevoir cette procuration. Vous serez prévenu(e) par courriel."
 	case dossier.Validated:
+		if p.ProxyEmail != "" {
+			return "Votre procuration est établie jusqu'au " + french.Date(p.ValidUntil) + ". " + p.ProxyGivenNames + " " + p.ProxyFamilyName +
+				" en est informé(e) par courriel : votre mandataire votera dans votre bureau de vote, avec sa propre pièce d'identité."
+		}
 		return "Votre procuration est établie jusqu'au " + french.Date(p.ValidUntil) + ". Prévenez " + p.ProxyGivenNames + " " + p.ProxyFamilyName +
 			" : votre mandataire votera dans votre bureau de vote, avec sa propre pièce d'identité."
 	case dossier.Refused:

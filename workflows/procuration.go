@@ -269,6 +269,9 @@ func (p *procuration) reviewAutomatically(ctx workflow.Context) error {
 		return err
 	}
 	p.queueMail(mail, 0)
+	if status == dossier.Validated {
+		p.informHolder(ctx)
+	}
 	return nil
 }
 
@@ -381,7 +384,23 @@ func (p *procuration) decide(ctx workflow.Context, in dossier.TownHallDecision) 
 		return "", err
 	}
 	p.queueMail(mail, 0)
+	if status == dossier.Validated {
+		p.informHolder(ctx)
+	}
 	return p.status, nil
+}
+
+// holderInformedChange: from version 1 a validation also asks for the
+// holder's email. Dossiers validated before replay without it.
+const holderInformedChange = "holder-informed"
+
+// informHolder asks, after the grantor's, for the holder's email; the
+// activity sends it only if the grantor gave an address with consent,
+// which the workflow does not know (no personal data in histories).
+func (p *procuration) informHolder(ctx workflow.Context) {
+	if workflow.GetVersion(ctx, holderInformedChange, workflow.DefaultVersion, 1) >= 1 {
+		p.queueMail(dossier.MailHolderInformed, 0)
+	}
 }
 
 func (p *procuration) validateCancel(dossier.Cancellation) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -40,6 +41,8 @@ type harness struct {
 	// database answer.
 	receipt func(dossier.Mail) outbox.Receipt
 	refuse  func(dossier.Step) error
+	// versions pins changes to a version, as for a dossier started before.
+	versions map[string]workflow.Version
 }
 
 type sentMail struct {
@@ -135,6 +138,9 @@ func workflowName(name string) workflow.RegisterOptions { return workflow.Regist
 
 func (h *harness) run() dossier.Status {
 	h.env.RegisterWorkflowWithOptions((&Procurations{Policy: h.policy}).Procuration, workflowName(dossier.WorkflowName))
+	for change, v := range h.versions {
+		h.env.OnGetVersion(change, workflow.DefaultVersion, 1).Return(v)
+	}
 	h.env.ExecuteWorkflow(dossier.WorkflowName, h.in)
 	require.True(h.t, h.env.IsWorkflowCompleted())
 	require.NoError(h.t, h.env.GetWorkflowError())
@@ -172,9 +178,10 @@ func TestValidatedThenExpiresAndReleasesSlot(t *testing.T) {
 	h.at(time.Hour, dossier.UpdatePoliceVerification, verified, "")
 	h.at(3*time.Hour, dossier.UpdateTownHallDecision, validate, "")
 	require.Equal(t, dossier.Expired, h.run())
-	require.Equal(t, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailExpired}, h.kinds())
+	require.Equal(t, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailHolderInformed,
+		dossier.MailExpired}, h.kinds())
 	require.Equal(t, []dossier.Status{dossier.AwaitingTownHall, dossier.Validated, dossier.Expired}, h.statuses())
-	require.Equal(t, 60*day, h.mails[3].at, "expires when validity ends")
+	require.Equal(t, 60*day, h.mails[4].at, "expires when validity ends")
 	require.Equal(t, 1, h.reserved)
 	require.Equal(t, 1, h.released)
 	require.Equal(t, []int{2, 3, 4}, []int{h.steps[0].Seq, h.steps[1].Seq, h.steps[2].Seq})
@@ -267,7 +274,7 @@ func TestCancellationAtEachStep(t *testing.T) {
 		"validated": {func(h *harness) {
 			h.at(time.Hour, dossier.UpdatePoliceVerification, verified, "")
 			h.at(2*time.Hour, dossier.UpdateTownHallDecision, validate, "")
-		}, 1, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailCancelled}},
+		}, 1, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailHolderInformed, dossier.MailCancelled}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
@@ -329,8 +336,48 @@ func TestAutomaticReview(t *testing.T) {
 			require.Equal(t, tc.final, h.run())
 			require.Equal(t, tc.mail, h.mails[2].kind)
 			require.Equal(t, time.Hour, h.mails[2].at, "decided at once")
+			require.Equal(t, tc.final == dossier.Expired, slices.Contains(h.kinds(), dossier.MailHolderInformed), "the holder only of a validation")
 			require.True(t, h.steps[1].TownHall.Automatic)
 			require.Equal(t, "system", h.steps[1].Actor.Role)
+		})
+	}
+}
+
+// A validation, by the town hall or by the register's checks, asks for the
+// holder's email right after the grantor's, under its once-only key; an
+// invalidation does not, nor does a dossier running the code from before
+// the change (the version marker's default).
+func TestValidationAsksForTheHolderEmail(t *testing.T) {
+	for name, tc := range map[string]struct {
+		review  dossier.ReviewMode
+		version workflow.Version
+		outcome dossier.TownHallDecision
+		want    []dossier.MailKind
+	}{
+		"town hall": {dossier.ReviewManual, 1, validate,
+			[]dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailHolderInformed, dossier.MailCancelled}},
+		"automatic": {dossier.ReviewAutomatic, 1, validate,
+			[]dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailHolderInformed, dossier.MailCancelled}},
+		"invalidated": {dossier.ReviewManual, 1, dossier.TownHallDecision{Actor: townHall, Outcome: dossier.TownHallInvalidated, ReasonNote: "n"},
+			[]dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailInvalidated}},
+		"validated before the change": {dossier.ReviewManual, workflow.DefaultVersion, validate,
+			[]dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailCancelled}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			h.policy.Review = tc.review
+			h.versions = map[string]workflow.Version{holderInformedChange: tc.version}
+			h.at(time.Hour, dossier.UpdatePoliceVerification, verified, "")
+			if tc.review == dossier.ReviewManual {
+				h.at(2*time.Hour, dossier.UpdateTownHallDecision, tc.outcome, "")
+			}
+			h.at(5*time.Hour, dossier.UpdateCancel, dossier.Cancellation{Actor: grantor}, "")
+			h.run()
+			require.Equal(t, tc.want, h.kinds())
+			if i := slices.Index(h.kinds(), dossier.MailHolderInformed); i >= 0 {
+				require.Equal(t, "K7M2QX/holder_informed", h.mails[i].key)
+				require.Equal(t, h.mails[i-1].at, h.mails[i].at, "sent with the validation")
+			}
 		})
 	}
 }
@@ -341,7 +388,8 @@ func TestFranceIdentiteSkipsPolice(t *testing.T) {
 	h.at(time.Hour, dossier.UpdatePoliceVerification, verified, "awaiting_town_hall")
 	h.at(2*time.Hour, dossier.UpdateTownHallDecision, validate, "")
 	require.Equal(t, dossier.Expired, h.run())
-	require.Equal(t, []dossier.MailKind{dossier.MailSubmission, dossier.MailDigitalIdentity, dossier.MailValidated, dossier.MailExpired}, h.kinds())
+	require.Equal(t, []dossier.MailKind{dossier.MailSubmission, dossier.MailDigitalIdentity, dossier.MailValidated, dossier.MailHolderInformed,
+		dossier.MailExpired}, h.kinds())
 	require.True(t, h.steps[0].Police.DigitalIdentity)
 	require.Equal(t, dossier.AwaitingTownHall, h.steps[0].Status)
 }

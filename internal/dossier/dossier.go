@@ -223,6 +223,9 @@ const (
 	MailPoliceReminder      MailKind = "police_reminder"
 	MailBeforeRoundReminder MailKind = "before_round_reminder"
 	MailTownHallReminder    MailKind = "town_hall_reminder"
+	// MailHolderInformed goes to the holder, at the address the grantor
+	// gave with their consent; without one it is recorded as not sent.
+	MailHolderInformed MailKind = "holder_informed"
 )
 
 // Mail asks the mail activity for one email. Key is unique per email a

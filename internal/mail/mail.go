@@ -169,6 +169,9 @@ type Dossier struct {
 	Digital bool
 	// Link is the dossier's page on the grantor's portal.
 	Link string
+	// Station is the grantor's polling station, by name and address, where
+	// the holder votes; "" when the register does not say.
+	Station string
 }
 
 // Police is the receipt's content (R75: agent's name, rank, date, place).

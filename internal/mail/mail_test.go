@@ -20,7 +20,7 @@ func TestEveryTemplateRenders(t *testing.T) {
 	}
 	kinds := []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailPoliceRefused, dossier.MailDigitalIdentity,
 		dossier.MailValidated, dossier.MailInvalidated, dossier.MailCancelled, dossier.MailExpired, dossier.MailPoliceReminder,
-		dossier.MailBeforeRoundReminder, dossier.MailTownHallReminder}
+		dossier.MailBeforeRoundReminder, dossier.MailTownHallReminder, dossier.MailHolderInformed}
 	for _, kind := range kinds {
 		subject, text, html, err := Render(string(kind), d)
 		if err != nil {
@@ -44,6 +44,32 @@ func TestEveryTemplateRenders(t *testing.T) {
 	_, text, _, _ = Render(string(dossier.MailTownHallReminder), d)
 	if strings.Contains(text, "DUPONT") {
 		t.Error("the town hall reminder names the grantor")
+	}
+}
+
+// The holder's email says for whom, for when and where to vote, with the
+// holder's own ID at the grantor's station, and the cap.
+func TestHolderInformed(t *testing.T) {
+	d := Dossier{Reference: "K7M2QX", GrantorName: "Marie Claire DUPONT", ProxyName: "Jean MARTIN", CommuneName: "Paris", CommuneCode: "75056",
+		Scope: "Élection présidentielle 2027, 1er tour le 11 avril 2027", Station: "École Jules-Ferry, 12 rue Jules-Ferry (bureau n° 12)"}
+	subject, text, html, err := Render(string(dossier.MailHolderInformed), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Bonjour Jean MARTIN", "Marie Claire DUPONT vous a donné procuration", "1er tour le 11 avril 2027",
+		"Où voter : École Jules-Ferry, 12 rue Jules-Ferry (bureau n° 12), Paris", "votre propre pièce d'identité", "celui de votre mandant",
+		"au plus deux procurations, dont une seule établie en France", "La mairie de Paris a validé"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	if !strings.Contains(subject, "en votre faveur") || !strings.Contains(html, "École Jules-Ferry") {
+		t.Errorf("subject %q or HTML incomplete", subject)
+	}
+	d.Station, d.Automatic = "", true
+	_, text, _, _ = Render(string(dossier.MailHolderInformed), d)
+	if !strings.Contains(text, "au bureau de vote de votre mandant, à Paris") || !strings.Contains(text, "répertoire électoral unique") {
+		t.Errorf("without a known station: %s", text)
 	}
 }
 

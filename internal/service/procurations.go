@@ -45,6 +45,11 @@ type ProcurationRequest struct {
 	ProxyGivenNames string   `json:"proxy_given_names,omitempty"`
 	ProxyCommune    string   `json:"proxy_commune,omitempty"`
 	Validity        Validity `json:"validity"`
+
+	// ProxyEmail is where the holder is told of the validated procuration;
+	// it is kept only with ProxyEmailConsent, the grantor's agreement.
+	ProxyEmail        string `json:"proxy_email,omitempty"`
+	ProxyEmailConsent bool   `json:"proxy_email_consent,omitempty"`
 }
 
 // Validity is one election (some of its rounds) or a period.
@@ -138,6 +143,7 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 			return store.Procuration{}, s.infra(ctx, err)
 		}
 	}
+	proxyEmail := holderEmail(req, &fe)
 	sc, err := s.validity(ctx, req.Validity, today, &fe)
 	if err != nil {
 		return store.Procuration{}, err
@@ -165,6 +171,10 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 		GrantorCommuneCode: commune.Code, GrantorEmail: email, GrantorPhone: req.Phone, DigitalIdentity: who.DigitalIdentity(),
 		ProxyNNE: proxy.NNE, ProxyGivenNames: proxy.GivenNames, ProxyFamilyName: proxy.FamilyName, ProxyBirthDate: proxy.BirthDate,
 		ElectionID: sc.electionID, Rounds: sc.rounds, ValidFrom: sc.from, ValidUntil: sc.until, CreatedAt: s.Now().UTC(),
+	}
+	if proxyEmail != "" {
+		// The consent comes with the request; the address is kept from then.
+		record.ProxyEmail, record.ProxyEmailConsentAt = proxyEmail, &record.CreatedAt
 	}
 	var (
 		ref     string
@@ -208,6 +218,25 @@ func (s *Service) RequestProcuration(ctx context.Context, who auth.Claims, req P
 		return store.Procuration{}, s.infra(ctx, err)
 	}
 	return s.read(ctx, ref)
+}
+
+// holderEmail checks the address the holder is to be told at, which the
+// grantor may give only with their explicit consent: an address without
+// it is refused rather than dropped, so that nobody believes the holder
+// informed when they will not be. It returns the address to keep.
+func holderEmail(req ProcurationRequest, fe *errs.Fields) string {
+	email := strings.TrimSpace(req.ProxyEmail)
+	switch {
+	case email == "" && req.ProxyEmailConsent:
+		fe.Add("proxy.email", "indiquez l'adresse électronique de votre mandataire, ou décochez la case pour qu'il ne soit pas informé par courriel")
+	case email == "":
+	case valid.Email(email) != "":
+		fe.Add("proxy.email", valid.Email(email))
+	}
+	if email != "" && !req.ProxyEmailConsent {
+		fe.Add("proxy.email_consent", "cochez la case pour que votre mandataire soit informé par courriel, ou laissez son adresse vide")
+	}
+	return email
 }
 
 // proxyByName finds the holder's voter number from their identity, as

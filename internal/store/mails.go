@@ -10,7 +10,7 @@ import (
 var ErrMailSent = errors.New("email already sent")
 
 // ClaimMail records an email about to be sent, or reports ErrMailSent when
-// its key was sent (or refused for good) before. The Message-ID stays the
+// its key was sent (or refused for good, or skipped) before. The Message-ID stays the
 // same across retries so that a copy sent twice after a crash is
 // recognisable as one message.
 func (s *Store) ClaimMail(ctx context.Context, key, reference, kind, recipient, subject, messageID string) (string, error) {
@@ -25,7 +25,7 @@ func (s *Store) ClaimMail(ctx context.Context, key, reference, kind, recipient, 
 	err := s.pool.QueryRow(ctx, `INSERT INTO sent_emails (key, reference, kind, recipient, subject, message_id)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (key) DO UPDATE SET key = excluded.key
-		RETURNING sent_at IS NOT NULL OR failed_at IS NOT NULL, message_id`, key, ref, kind, recipient, subject, messageID).Scan(&done, &msgID)
+		RETURNING sent_at IS NOT NULL OR failed_at IS NOT NULL OR skipped IS NOT NULL, message_id`, key, ref, kind, recipient, subject, messageID).Scan(&done, &msgID)
 	if err != nil {
 		return "", err
 	}
@@ -49,6 +49,15 @@ func (s *Store) MarkMailFailed(ctx context.Context, key, failure string) error {
 	return err
 }
 
+// SkipMail records that the email of a key is not sent, and why (no
+// address on file...): its key is then done, as if sent. A key already
+// claimed keeps its record. why names no address.
+func (s *Store) SkipMail(ctx context.Context, key, reference, kind, why string) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO sent_emails (key, reference, kind, recipient, subject, message_id, skipped)
+		VALUES ($1, nullif($2, ''), $3, '', '', '', $4) ON CONFLICT (key) DO NOTHING`, key, reference, kind, why)
+	return err
+}
+
 // SentMail is one line of the sent-mail record.
 type SentMail struct {
 	Key       string     `db:"key"`
@@ -57,9 +66,11 @@ type SentMail struct {
 	SentAt    *time.Time `db:"sent_at"`
 	FailedAt  *time.Time `db:"failed_at"`
 	Failure   *string    `db:"failure"`
+	// Skipped says why the email was not sent, when it was not.
+	Skipped *string `db:"skipped"`
 }
 
 func (s *Store) SentMails(ctx context.Context, reference string) ([]SentMail, error) {
-	return all[SentMail](ctx, s.pool, `SELECT key, kind, recipient, sent_at, failed_at, failure FROM sent_emails
+	return all[SentMail](ctx, s.pool, `SELECT key, kind, recipient, sent_at, failed_at, failure, skipped FROM sent_emails
 		WHERE reference = $1 ORDER BY created_at, key`, reference)
 }

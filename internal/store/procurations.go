@@ -35,6 +35,10 @@ type Procuration struct {
 	ProxyGivenNames     string
 	ProxyFamilyName     string
 	ProxyBirthDate      time.Time
+	// ProxyEmail is where the holder is told of the validated procuration;
+	// only set with the grantor's consent, given at ProxyEmailConsentAt.
+	ProxyEmail          string
+	ProxyEmailConsentAt *time.Time
 	ElectionID          *string
 	Rounds              []int16
 	ValidFrom           time.Time
@@ -94,6 +98,8 @@ type procurationRow struct {
 	ProxyGivenNames     string         `db:"proxy_given_names"`
 	ProxyFamilyName     string         `db:"proxy_family_name"`
 	ProxyBirthDate      time.Time      `db:"proxy_birth_date"`
+	ProxyEmail          string         `db:"proxy_email"`
+	ProxyEmailConsentAt *time.Time     `db:"proxy_email_consent_at"`
 	ElectionID          *string        `db:"election_id"`
 	Rounds              []int16        `db:"rounds"`
 	ValidFrom           time.Time      `db:"valid_from"`
@@ -127,7 +133,7 @@ func (r procurationRow) model() Procuration {
 		GrantorGivenNames: r.GrantorGivenNames, GrantorFamilyName: r.GrantorFamilyName, GrantorBirthDate: r.GrantorBirthDate,
 		GrantorSex: r.GrantorSex, GrantorBirthPlace: r.GrantorBirthPlace, GrantorBirthCountry: r.GrantorBirthCountry, GrantorCommuneCode: r.GrantorCommuneCode, GrantorEmail: r.GrantorEmail, GrantorPhone: r.GrantorPhone,
 		DigitalIdentity: r.DigitalIdentity, ProxyNNE: r.ProxyNNE, ProxyGivenNames: r.ProxyGivenNames, ProxyFamilyName: r.ProxyFamilyName,
-		ProxyBirthDate: r.ProxyBirthDate, ElectionID: r.ElectionID, Rounds: r.Rounds, ValidFrom: r.ValidFrom, ValidUntil: r.ValidUntil,
+		ProxyBirthDate: r.ProxyBirthDate, ProxyEmail: r.ProxyEmail, ProxyEmailConsentAt: r.ProxyEmailConsentAt, ElectionID: r.ElectionID, Rounds: r.Rounds, ValidFrom: r.ValidFrom, ValidUntil: r.ValidUntil,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, LastSeq: r.LastSeq,
 	}
 	if r.PoliceAt != nil {
@@ -191,12 +197,12 @@ func (s *Store) CreateProcuration(ctx context.Context, p Procuration, idempotenc
 		_, err := tx.Exec(ctx, `INSERT INTO procurations (reference, status, grantor_sub, grantor_nne, grantor_given_names,
 			grantor_family_name, grantor_birth_date, grantor_sex, grantor_commune_code, grantor_email, grantor_phone,
 			digital_identity, proxy_nne, proxy_given_names, proxy_family_name, proxy_birth_date, election_id, rounds,
-			valid_from, valid_until, created_at, updated_at, grantor_birth_place, grantor_birth_country)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22, $23)`,
+			valid_from, valid_until, created_at, updated_at, grantor_birth_place, grantor_birth_country, proxy_email, proxy_email_consent_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22, $23, $24, $25)`,
 			p.Reference, p.Status, p.GrantorSub, p.GrantorNNE, p.GrantorGivenNames, p.GrantorFamilyName, p.GrantorBirthDate,
 			p.GrantorSex, p.GrantorCommuneCode, p.GrantorEmail, p.GrantorPhone, p.DigitalIdentity, p.ProxyNNE,
 			p.ProxyGivenNames, p.ProxyFamilyName, p.ProxyBirthDate, p.ElectionID, p.Rounds, p.ValidFrom, p.ValidUntil, p.CreatedAt,
-			p.GrantorBirthPlace, p.GrantorBirthCountry)
+			p.GrantorBirthPlace, p.GrantorBirthCountry, p.ProxyEmail, p.ProxyEmailConsentAt)
 		if isUniqueViolation(err) {
 			return ErrReferenceTaken
 		}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -245,4 +246,53 @@ func TestAbuseEnumerationAndMailBombing(t *testing.T) {
 	flood := s.create(marieTok, marie, "75056", jean, "1979-11-03")
 	require.Equal(t, 429, flood.Status, flood.Raw)
 	require.Empty(t, s.smtp.To("victim@example.fr"))
+}
+
+// The holder's address is taken only with the grantor's explicit consent
+// and only as one plain address: anything else is a 422 naming the field,
+// nothing is filed and nobody is written to. PostgreSQL refuses an address
+// without its consent whatever the code does.
+func TestAbuseHolderEmailWithoutConsentOrMalformed(t *testing.T) {
+	s := newStack(t)
+	s.loadVoters()
+	ctx := context.Background()
+	marieTok := s.grantor("fc-marie", marie)
+	create := func(proxy map[string]any) response {
+		proxy["nne"], proxy["birth_date"] = jean, "1979-11-03"
+		return s.do("POST", "/v1/procurations", marieTok, map[string]any{"grantor": map[string]any{"nne": marie, "commune_code": "75056"},
+			"proxy": proxy, "validity": map[string]any{"election_id": "presidentielle-2027", "rounds": []int{1}}})
+	}
+	for name, tc := range map[string]struct {
+		proxy map[string]any
+		want  []string
+	}{
+		"an address without consent":    {map[string]any{"email": "victim@example.fr"}, []string{"body.proxy.email_consent"}},
+		"consent refused":               {map[string]any{"email": "victim@example.fr", "email_consent": false}, []string{"body.proxy.email_consent"}},
+		"consent without an address":    {map[string]any{"email_consent": true}, []string{"body.proxy.email"}},
+		"not an address":                {map[string]any{"email": "jean at example", "email_consent": true}, []string{"body.proxy.email"}},
+		"several addresses":             {map[string]any{"email": "victim@example.fr, other@example.fr", "email_consent": true}, []string{"body.proxy.email"}},
+		"a display name":                {map[string]any{"email": "Jean <victim@example.fr>", "email_consent": true}, []string{"body.proxy.email"}},
+		"a header smuggled in":          {map[string]any{"email": "victim@example.fr\r\nBcc: other@example.fr", "email_consent": true}, []string{"body.proxy.email"}},
+		"malformed and without consent": {map[string]any{"email": "victim@"}, []string{"body.proxy.email", "body.proxy.email_consent"}},
+		"too long":                      {map[string]any{"email": strings.Repeat("a", 250) + "@example.fr", "email_consent": true}, []string{"body.proxy.email"}},
+		"consent of the wrong type":     {map[string]any{"email": "victim@example.fr", "email_consent": "yes"}, []string{"body.proxy.email_consent"}},
+	} {
+		r := create(tc.proxy)
+		require.Equal(t, 422, r.Status, "%s: %s", name, r.Raw)
+		require.ElementsMatch(t, tc.want, fieldLocations(r), name)
+		require.NotContains(t, r.Raw, "victim", "%s: a 422 never echoes the request", name)
+	}
+	var n int
+	require.NoError(t, s.app.Pool.QueryRow(ctx, `SELECT count(*) FROM procurations`).Scan(&n))
+	require.Zero(t, n, "nothing filed")
+
+	ok := create(map[string]any{"email": "jean.martin@example.fr", "email_consent": true})
+	require.Equal(t, 201, ok.Status, ok.Raw)
+	_, err := s.app.Pool.Exec(ctx, `UPDATE procurations SET proxy_email_consent_at = NULL WHERE reference = $1`, ok.Body["reference"])
+	require.ErrorContains(t, err, "proxy_email_needs_consent")
+	_, err = s.app.Pool.Exec(ctx, `UPDATE procurations SET proxy_email = '', proxy_email_consent_at = NULL WHERE reference = $1`, ok.Body["reference"])
+	require.NoError(t, err, "the address may be erased with its consent")
+	s.waitMails("fc-marie@example.fr", 1)
+	require.Empty(t, s.smtp.To("victim@example.fr"))
+	require.Empty(t, s.smtp.To("other@example.fr"))
 }

@@ -133,11 +133,14 @@ func TestPortalRequestFieldErrors(t *testing.T) {
 	marie := b.Person("marie")
 	marie.Open(s.url + "/")
 	marie.Click("S'identifier avec FranceConnect").Click("Marie Claire DUPONT")
-	marie.Fill("Votre numéro national d'électeur", "12").Fill("Votre commune d'inscription", "Atlantide")
-	marie.Click("Envoyer ma demande").Expect(422).Has("champs à corriger").Check("demande-erreurs")
+	marie.Fill("Votre numéro national d'électeur", "12").Fill("Votre commune d'inscription", "Atlantide").
+		Fill("Son adresse électronique", "jean.martin@example.fr")
+	marie.Click("Envoyer ma demande").Expect(422).Has("champs à corriger", "Information du mandataire : cochez la case").Check("demande-erreurs")
 	summary := browsertest.Eval[[]string](marie, `[...document.querySelectorAll('#erreurs a')].map(a => a.getAttribute('href'))`)
 	assert.Contains(t, summary, "#grantor-nne")
 	assert.Contains(t, summary, "#grantor-commune_code")
+	assert.Contains(t, summary, "#proxy-email_consent", "an address without consent")
+	assert.Equal(t, "jean.martin@example.fr", browsertest.Eval[string](marie, `document.getElementById('proxy-email').value`), "kept as typed")
 	assert.Equal(t, "true", browsertest.Eval[string](marie, `document.getElementById('grantor-nne').getAttribute('aria-invalid')`))
 	assert.True(t, strings.HasPrefix(browsertest.Eval[string](marie, `document.title`), "Erreur"))
 	marie.Open(s.url + "/mes-procurations").Has("Vous n'avez pas encore demandé de procuration")
@@ -149,6 +152,11 @@ func TestPortalRequestFieldErrors(t *testing.T) {
 		Check("numero-electeur-trouve")
 	marie.Click("Demander une procuration avec ce numéro")
 	assert.Equal(t, "100000001", browsertest.Eval[string](marie, `document.getElementById('grantor-nne').value`))
+
+	// With the consent ticked, the holder will be told; the dossier says so.
+	marie.Fill("Votre commune d'inscription", "Paris").Fill("Son numéro national d'électeur", "100000002").Fill("Sa date de naissance", "1979-11-03").
+		Fill("Son adresse électronique", "jean.martin@example.fr").Choose("J'accepte que mon mandataire soit informé par e-mail")
+	marie.Click("Envoyer ma demande").Expect(200).Has("Demande enregistrée", "par courriel à jean.martin@example.fr").Check("demande-mandataire-informe")
 }
 
 // The police refuse one request, the town hall invalidates another: the
