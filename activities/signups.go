@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/campaign"
+	"github.com/procurations/procuration/internal/french"
 	"github.com/procurations/procuration/internal/mail"
 	"github.com/procurations/procuration/internal/outbox"
 	"github.com/procurations/procuration/internal/signup"
@@ -27,8 +30,19 @@ type Signups struct {
 	Mail      *Outbox
 	Issuer    *auth.Issuer
 	PublicURL string
-	// PerSecond is how many confirmation emails the sender sends a second.
+	// PerSecond is the mail relay's pace: the emails to sign-ups sent a
+	// second, confirmations and notices together.
 	PerSecond int
+
+	paceOnce sync.Once
+	limiter  *rate.Limiter
+}
+
+// pace is the worker's one budget at the mail relay, shared by the
+// confirmations and the notices.
+func (a *Signups) pace() *rate.Limiter {
+	a.paceOnce.Do(func() { a.limiter = rate.NewLimiter(rate.Limit(max(a.PerSecond, 1)), 1) })
+	return a.limiter
 }
 
 // SendPendingConfirmations sends the pending confirmation emails, oldest
@@ -37,7 +51,7 @@ type Signups struct {
 // sent once (its key is claimed before sending); one that fails waits for
 // a later pass, the others go on.
 func (a *Signups) SendPendingConfirmations(ctx context.Context, run time.Duration) error {
-	limiter := rate.NewLimiter(rate.Limit(max(a.PerSecond, 1)), 1)
+	limiter := a.pace()
 	end := time.Now().Add(run)
 	var mu sync.Mutex
 	failing := map[string]time.Time{}
@@ -143,4 +157,108 @@ func (a *Signups) SendConfirmation(ctx context.Context, signupID string) (outbox
 	}
 	return a.Mail.sendOnce(ctx, signup.ConfirmationKey(su.ID), "", "signup_confirmation",
 		mail.Message{From: campaign.Sender, To: su.Email, Subject: subject, Text: text, HTML: html})
+}
+
+// unmatchedPerBatch is how many requesters one page of the notice reads.
+const unmatchedPerBatch = 200
+
+// noticeProgress is what a notice's heartbeats carry, so that a retry
+// resumes: the page it was on (an opaque cursor) and the counts.
+type noticeProgress struct {
+	Cursor  string
+	Told    int
+	Refused int
+}
+
+// NotifyUnmatched tells every confirmed requester of the campaign whom no
+// live match holds for the round, once each (the key of their email is
+// claimed before sending, and those told are skipped when read), at the
+// mail relay's pace over a few connections at once. A page is read at a
+// time; a retry after a crash or a relay away resumes on the page it was
+// on. What it returns are counts: the people stay in PostgreSQL.
+func (a *Signups) NotifyUnmatched(ctx context.Context, n campaign.Notice) (campaign.NoticeReport, error) {
+	var p noticeProgress
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &p)
+	}
+	report := func() campaign.NoticeReport { return campaign.NoticeReport{Told: p.Told, Refused: p.Refused} }
+	c, err := a.Store.Campaign(ctx, n.Campaign)
+	if errors.Is(err, store.ErrNotFound) {
+		return report(), temporal.NewNonRetryableApplicationError("no such campaign", outbox.ErrPermanent, err)
+	}
+	if err != nil {
+		return report(), err
+	}
+	date, err := time.Parse(time.DateOnly, n.Date)
+	if err != nil {
+		return report(), temporal.NewNonRetryableApplicationError("round date", outbox.ErrPermanent, err)
+	}
+	data := mail.Unmatched{Campaign: c.Name, Round: french.Round(n.Round), Date: date, OfficialURL: c.Site.RequestURL(a.PublicURL),
+		Color: c.Site.Color}
+	limiter := a.pace()
+	for {
+		activity.RecordHeartbeat(ctx, p)
+		batch, next, err := a.Store.UnmatchedRequesters(ctx, n.Campaign, n.Round, p.Cursor, unmatchedPerBatch)
+		if err != nil {
+			return report(), err
+		}
+		people := make(chan store.Unmatched)
+		var (
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			failed error
+		)
+		for range confirmationSenders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for u := range people {
+					err := limiter.Wait(ctx)
+					var receipt outbox.Receipt
+					if err == nil {
+						receipt, err = a.sendUnmatched(ctx, c.Sender, data, n.Round, u)
+					}
+					if err == nil && receipt.Unmarked {
+						err = a.Mail.MarkMailSent(ctx, signup.UnmatchedKey(u.ID, n.Round))
+					}
+					mu.Lock()
+					switch {
+					case err != nil:
+						failed = cmp.Or(failed, err)
+					case receipt.Refused != "":
+						p.Refused++
+					default:
+						p.Told++
+					}
+					activity.RecordHeartbeat(ctx, p)
+					mu.Unlock()
+				}
+			}()
+		}
+		for _, u := range batch {
+			people <- u
+		}
+		close(people)
+		wg.Wait()
+		if failed != nil {
+			// The relay or the database is away: the retry takes this
+			// page up again, skipping those told meanwhile.
+			return report(), failed
+		}
+		if next == "" {
+			return report(), nil
+		}
+		p.Cursor = next
+	}
+}
+
+// sendUnmatched renders and sends one requester's notice, once.
+func (a *Signups) sendUnmatched(ctx context.Context, sender string, data mail.Unmatched, round int, u store.Unmatched) (outbox.Receipt, error) {
+	data.Name = strings.TrimSpace(u.GivenNames + " " + u.FamilyName)
+	subject, text, html, err := mail.Render("unmatched_notice", data)
+	if err != nil {
+		return outbox.Receipt{}, temporal.NewNonRetryableApplicationError("template", outbox.ErrPermanent, err)
+	}
+	return a.Mail.sendOnce(ctx, signup.UnmatchedKey(u.ID, round), "", "unmatched_notice",
+		mail.Message{From: sender, To: u.Email, Subject: subject, Text: text, HTML: html})
 }

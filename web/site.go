@@ -278,11 +278,7 @@ func (s *Server) matchPage(q *request, site *service.Site, token string, f form,
 	if err != nil {
 		return s.siteFail(q, site, err)
 	}
-	official := site.Campaign.Site.OfficialRequestURL
-	if official == "" {
-		official = s.PublicURL + "/demande"
-	}
-	v := matchView{MatchPage: p, Token: token, Proximity: proximity(p.Match.Tier), OfficialURL: official,
+	v := matchView{MatchPage: p, Token: token, Proximity: proximity(p.Match.Tier), OfficialURL: site.Campaign.Site.RequestURL(s.PublicURL),
 		CanLink: p.Party == match.Requester && p.Match.Status == match.Accepted}
 	s.renderSite(q, site, status, "match", view{Title: "Ma mise en relation", Form: f, Data: v})
 	return nil

@@ -2,24 +2,34 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/procurations/procuration/internal/calendar"
 	"github.com/procurations/procuration/internal/campaign"
 	"github.com/procurations/procuration/internal/french"
 )
 
-// Campaign outlives its election by its retention period: at the end of the
-// election its scheduled runs stop, and when the retention period is over
-// its personal data is deleted. Durable timers, not a cron job: a worker
-// down at the time does the work when it comes back.
+// Campaign outlives its election by its retention period: some days before
+// each round its requesters still without a volunteer are told so, at the
+// end of the election its scheduled runs stop, and when the retention
+// period is over its personal data is deleted. Durable timers, not a cron
+// job: a worker down at the time does the work when it comes back.
 func Campaign(ctx workflow.Context, in campaign.Life) (int, error) {
 	_ = workflow.UpsertTypedSearchAttributes(ctx, campaign.Attribute.ValueSet(in.Campaign))
 	purgeAt := in.ElectionEnd.Add(in.Retention)
-	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Campagne **%s** : mises en relation jusqu'au %s ; données personnelles supprimées le %s.",
-		in.Campaign, french.Instant(in.ElectionEnd), french.Instant(purgeAt)))
+	head := fmt.Sprintf("Campagne **%s** : mises en relation jusqu'au %s ; données personnelles supprimées le %s.",
+		in.Campaign, french.Instant(in.ElectionEnd), french.Instant(purgeAt))
+	workflow.SetCurrentDetails(ctx, head)
+	if workflow.GetVersion(ctx, unmatchedNoticesChange, workflow.DefaultVersion, 1) >= 1 {
+		if err := unmatchedNotices(ctx, in, head); err != nil {
+			return 0, err
+		}
+	}
 	if err := workflow.NewTimerWithOptions(ctx, in.ElectionEnd.Sub(workflow.Now(ctx)),
 		workflow.TimerOptions{Summary: "fin de l'élection"}).Get(ctx, nil); err != nil {
 		return 0, err
@@ -38,6 +48,93 @@ func Campaign(ctx workflow.Context, in campaign.Life) (int, error) {
 	err := workflow.ExecuteActivity(activityContext(ctx, "delete the personal data"), campaign.ActivityPurge, in.Campaign).Get(ctx, &purged)
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Campagne **%s** : données personnelles de %d inscriptions supprimées.", in.Campaign, purged))
 	return purged, err
+}
+
+// unmatchedNoticesChange: from version 1 the campaign tells its requesters
+// still without a volunteer, some days before each round.
+const unmatchedNoticesChange = "unmatched-notices"
+
+// unmatchedNotices waits until UnmatchedNotice before each round still
+// ahead, then tells the round's confirmed requesters whom no live match
+// holds that none was found yet, and of the other ways. A notice whose
+// time has passed goes at once, while its round is still ahead; a round
+// already begun gets none. A notice that cannot finish before its round
+// ends there: the campaign's lifetime (and the deletion of its data) goes
+// on whatever happens to it.
+func unmatchedNotices(ctx workflow.Context, in campaign.Life, head string) error {
+	if in.UnmatchedNotice <= 0 {
+		return nil
+	}
+	type notice struct {
+		round   campaign.Round
+		day, at time.Time
+	}
+	var notices []notice
+	for _, r := range in.Rounds {
+		d, err := time.Parse(time.DateOnly, r.Date)
+		if day := calendar.StartOfDay(d); err == nil && day.After(workflow.Now(ctx)) {
+			notices = append(notices, notice{round: r, day: day, at: day.Add(-in.UnmatchedNotice)})
+		}
+	}
+	// The second round's notice may come before the first round.
+	slices.SortStableFunc(notices, func(a, b notice) int { return a.at.Compare(b.at) })
+	lines := make([]string, len(notices))
+	for i, n := range notices {
+		lines[i] = fmt.Sprintf("%s du %s : à prévenir le %s", french.Round(n.round.Number), french.Date(n.day), french.Instant(n.at))
+	}
+	show := func() {
+		if len(lines) > 0 {
+			workflow.SetCurrentDetails(ctx, head+"\n\n**Demandeurs sans volontaire** : "+strings.Join(lines, " ; ")+".")
+		}
+	}
+	for i, n := range notices {
+		name := french.Round(n.round.Number)
+		show()
+		if err := workflow.NewTimerWithOptions(ctx, n.at.Sub(workflow.Now(ctx)),
+			workflow.TimerOptions{Summary: "prévenir les demandeurs sans volontaire du " + name}).Get(ctx, nil); err != nil {
+			return err
+		}
+		left := n.day.Sub(workflow.Now(ctx))
+		if left <= 0 {
+			lines[i] = fmt.Sprintf("%s du %s : pas prévenus, le tour a commencé", name, french.Date(n.day))
+			continue
+		}
+		lines[i] = fmt.Sprintf("%s du %s : envoi en cours depuis le %s", name, french.Date(n.day), french.Instant(workflow.Now(ctx)))
+		show()
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			// Pointless once the round has begun; until then the relay or
+			// the database away is waited for.
+			ScheduleToCloseTimeout: left, HeartbeatTimeout: time.Minute,
+			Summary:     "e-mails aux demandeurs sans volontaire du " + name,
+			RetryPolicy: &temporal.RetryPolicy{MaximumInterval: time.Minute},
+		})
+		var r campaign.NoticeReport
+		err := workflow.ExecuteActivity(actx, campaign.ActivityNotifyUnmatched, campaign.Notice{Campaign: in.Campaign,
+			Round: n.round.Number, Date: n.round.Date}).Get(ctx, &r)
+		switch {
+		case temporal.IsCanceledError(err):
+			return err
+		case err != nil:
+			workflow.GetLogger(ctx).Error("unmatched notice not finished", "round", n.round.Number, "error", err)
+			lines[i] = fmt.Sprintf("%s du %s : envoi inachevé (%s)", name, french.Date(n.day), french.Instant(workflow.Now(ctx)))
+		default:
+			lines[i] = fmt.Sprintf("%s du %s : %s le %s", name, french.Date(n.day), plural(r.Told, "prévenu", "prévenus"),
+				french.Instant(workflow.Now(ctx)))
+			if r.Refused > 0 {
+				lines[i] += fmt.Sprintf(" (%s par le serveur de messagerie)", plural(r.Refused, "adresse refusée", "adresses refusées"))
+			}
+		}
+	}
+	show()
+	return nil
+}
+
+// plural counts in French: 0 and 1 take the singular.
+func plural(n int, one, many string) string {
+	if n < 2 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // MatchingRun is what the campaign's schedule starts.

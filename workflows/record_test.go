@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/procurations/procuration/internal/calendar"
 	"github.com/procurations/procuration/internal/campaign"
 	"github.com/procurations/procuration/internal/config"
 	"github.com/procurations/procuration/internal/dossier"
@@ -319,6 +320,21 @@ func (r *recorder) scenarios() map[string]func(context.Context) (run, error) {
 			}
 			return finish(ctx, wr, false)
 		},
+		// A past round gets no notice; the next one's is due a second
+		// after the start.
+		"campaign-life-unmatched-notices": func(ctx context.Context) (run, error) {
+			today := time.Now().In(calendar.Paris)
+			tomorrow := calendar.StartOfDay(today.AddDate(0, 0, 1))
+			wr, err := r.start(ctx, "campaign-campagne-notices", campaign.LifeWorkflowName, nil,
+				campaign.Life{Campaign: "campagne-notices", ElectionEnd: time.Now().Add(3 * time.Second), Retention: time.Second,
+					Rounds: []campaign.Round{{Number: 1, Date: today.AddDate(0, 0, -1).Format(time.DateOnly)},
+						{Number: 2, Date: tomorrow.Format(time.DateOnly)}},
+					UnmatchedNotice: time.Until(tomorrow) - time.Second})
+			if err != nil {
+				return run{}, err
+			}
+			return finish(ctx, wr, false)
+		},
 		"matching-run": func(ctx context.Context) (run, error) {
 			wr, err := r.start(ctx, "matching-run-campagne-test", campaign.RunWorkflowName, nil, "campagne-test")
 			if err != nil {
@@ -453,6 +469,10 @@ func (s *stubs) StartOffers(context.Context, string) (campaign.OffersBatch, erro
 		return campaign.OffersBatch{Started: 500, Left: 3}, nil
 	}
 	return campaign.OffersBatch{Started: 3}, nil
+}
+func (s *stubs) NotifyUnmatched(_ context.Context, n campaign.Notice) (campaign.NoticeReport, error) {
+	s.note(fmt.Sprintf("notice/%s/%d", n.Campaign, n.Round))
+	return campaign.NoticeReport{Told: 3}, nil
 }
 func (s *stubs) CloseCampaign(context.Context, string) error        { return nil }
 func (s *stubs) PurgeCampaign(context.Context, string) (int, error) { return 42, nil }

@@ -29,6 +29,9 @@ const (
 	ActivityRequestRematch = "RequestRematch"
 	ActivityClose          = "CloseCampaign"
 	ActivityPurge          = "PurgeCampaign"
+	// ActivityNotifyUnmatched tells a round's requesters still without a
+	// volunteer (Notice), some days before the round.
+	ActivityNotifyUnmatched = "NotifyUnmatched"
 )
 
 // LifeWorkflowID derives the lifetime workflow's ID from the campaign's.
@@ -85,4 +88,37 @@ type Life struct {
 	Campaign    string
 	ElectionEnd time.Time
 	Retention   time.Duration
+	// Rounds are the election's; UnmatchedNotice before each one still
+	// ahead, its requesters without a volunteer are told so. Workflows
+	// started before the notices existed have neither.
+	Rounds          []Round       `json:",omitempty"`
+	UnmatchedNotice time.Duration `json:",omitempty"`
+}
+
+// DefaultUnmatchedNotice leaves ten days to find another way: time enough
+// to ask someone one knows and have the procuration established.
+const DefaultUnmatchedNotice = 10 * 24 * time.Hour
+
+// Round is one round of the campaign's election.
+type Round struct {
+	Number int
+	// Date is the round's day, YYYY-MM-DD, as the election lists it.
+	Date string
+}
+
+// Notice is the input of the notice to a round's requesters still without
+// a volunteer.
+type Notice struct {
+	Campaign string
+	Round    int
+	Date     string
+}
+
+// NoticeReport counts what a notice did, and nothing more: the people stay
+// in PostgreSQL.
+type NoticeReport struct {
+	// Told are the requesters emailed; Refused those whose address the mail
+	// relay refused for good.
+	Told    int
+	Refused int
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/procurations/procuration/internal/campaign"
 	"github.com/procurations/procuration/internal/dossier"
 	"github.com/procurations/procuration/internal/mail"
 )
@@ -75,6 +76,10 @@ type Config struct {
 	// with those of the same moment.
 	MatchStartsParallel int
 	RematchDelay        time.Duration
+	// UnmatchedNotice is how long before each round a campaign's
+	// requesters still without a volunteer are told (when the campaign's
+	// workflow starts).
+	UnmatchedNotice time.Duration
 
 	// Worker.
 	// MetricsAddr is where the worker serves /metrics; empty, nowhere.
@@ -189,6 +194,8 @@ func (c *Config) registerLinks() {
 		"match workflows a matching run starts at a time", RoleLinks)
 	s.duration(&c.RematchDelay, "rematch-delay", "REMATCH_DELAY", time.Minute,
 		"wait before matching again a requester whose dossier failed, with others of the same moment", RoleLinks)
+	s.duration(&c.UnmatchedNotice, "unmatched-notice", "UNMATCHED_NOTICE", campaign.DefaultUnmatchedNotice,
+		"how long before each round a campaign tells its requesters still without a volunteer, and of the other ways (the campaigns started from then)", RoleLinks)
 	s.str(&c.review, "town-hall-review", "TOWN_HALL_REVIEW", "manual", "manual or automatic", "town hall step: an agent (2021) or the register's checks (2022)",
 		RoleLinks, oneOf("manual", "automatic"))
 }
@@ -259,7 +266,7 @@ func (c *Config) registerWorker() {
 	s.str(&c.MetricsAddr, "metrics-addr", "METRICS_ADDR", "", "host:port, or empty",
 		"where the worker serves Prometheus /metrics (the API serves it on HTTP_ADDR); empty: off", RoleWorker, optional(hostPort))
 	s.integer(&c.ConfirmationsPerSecond, "confirmations-per-second", "CONFIRMATIONS_PER_SECOND", 50, 1, 10000,
-		"sign-up confirmation emails sent a second, the mail relay's pace", RoleWorker)
+		"emails to sign-ups (confirmations, notices before a round) sent a second, the mail relay's pace", RoleWorker)
 }
 
 // Settings describes what was registered, for --help and the README.

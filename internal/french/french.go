@@ -27,6 +27,17 @@ func Date(t time.Time) string {
 // Day writes "dimanche 11 avril 2027" (a calendar date, read as is).
 func Day(t time.Time) string { return days[t.Weekday()] + " " + Date(t) }
 
+// Round names an election's round: "1er tour", "2d tour".
+func Round(n int) string {
+	switch n {
+	case 1:
+		return "1er tour"
+	case 2:
+		return "2d tour"
+	}
+	return fmt.Sprintf("%de tour", n)
+}
+
 // Instant writes "lundi 12 avril 2027 à 14 h 05", in Paris time.
 func Instant(t time.Time) string {
 	t = t.In(calendar.Paris)

@@ -231,3 +231,17 @@ type Contact struct {
 	PollingStation string
 	NNE            string
 }
+
+// Unmatched is what the notice to a requester still without a volunteer,
+// some days before a round, shows.
+type Unmatched struct {
+	Name     string
+	Campaign string
+	// Round is "1er tour" or "2d tour", on Date.
+	Round string
+	Date  time.Time
+	// OfficialURL is where the requester makes the official request with
+	// someone they know (the campaign's choice, or this deployment's portal).
+	OfficialURL string
+	Color       string
+}

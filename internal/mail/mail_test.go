@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +97,37 @@ func TestEveryMatchTemplateRenders(t *testing.T) {
 		}
 	}
 }
+
+// The notice says plainly that no volunteer was found, for which round,
+// and the other ways; in the campaign's colours, not the State's.
+func TestUnmatchedNoticeRenders(t *testing.T) {
+	d := Unmatched{Name: "Alice <Marie> MOREAU", Campaign: "Plan Procu", Round: "1er tour", Date: time.Date(2027, 4, 11, 0, 0, 0, 0, time.UTC),
+		OfficialURL: "https://www.maprocuration.gouv.fr", Color: "#e4002b"}
+	subject, text, html, err := Render("unmatched_notice", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject != "Plan Procu : pas encore de volontaire pour le 1er tour du 11 avril 2027" {
+		t.Errorf("subject %q", subject)
+	}
+	for _, want := range []string{"nous n'avons pas encore trouvé de volontaire près de votre bureau de vote pour le 1er tour du 11 avril 2027",
+		"https://www.maprocuration.gouv.fr", "permanences locales", "mairie", "Votre inscription reste active"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+		if want != "https://www.maprocuration.gouv.fr" && !strings.Contains(tags.ReplaceAllString(html, ""), want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	if !strings.Contains(html, `href="https://www.maprocuration.gouv.fr"`) || !strings.Contains(html, "#e4002b") {
+		t.Error("HTML without the official link or the campaign's colour")
+	}
+	if strings.Contains(html, "<Marie>") || strings.Contains(text+html, "<no value>") || strings.Contains(html, "#000091") {
+		t.Error("HTML not escaped, a field missing, or the State's colours")
+	}
+}
+
+var tags = regexp.MustCompile(`<[^>]+>`)
 
 func TestPDF(t *testing.T) {
 	pdf := string(PDF([]Line{{Text: "Procuration (Cerfa n° 14952)", Bold: true}, {Text: "Prénoms : Éloïse"}}))

@@ -460,16 +460,17 @@ func (s *Service) UpdateCampaignSettings(ctx context.Context, who auth.Claims, i
 	if err != nil {
 		return fresh, s.infra(ctx, err)
 	}
-	_, electionEnd := matchrun.Bounds(election)
-	if err := s.reschedule(ctx, fresh, electionEnd); err != nil {
+	life := s.life(fresh, election)
+	if err := s.reschedule(ctx, fresh, life.ElectionEnd); err != nil {
 		return fresh, s.infra(ctx, err)
 	}
 	if fresh.Retention != old.Retention {
+		// The new run's notices skip the requesters told already.
 		if _, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID: campaign.LifeWorkflowID(id), TaskQueue: s.TaskQueue,
 			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING,
 			StaticSummary:            fmt.Sprintf("Campagne %s (%s)", id, fresh.ElectionID),
-		}, campaign.LifeWorkflowName, campaign.Life{Campaign: id, ElectionEnd: electionEnd, Retention: fresh.Retention}); err != nil {
+		}, campaign.LifeWorkflowName, life); err != nil {
 			return fresh, s.infra(ctx, err)
 		}
 	}

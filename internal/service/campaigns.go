@@ -65,10 +65,14 @@ func (s *Service) CreateCampaign(ctx context.Context, who auth.Claims, c Campaig
 	if msg := valid.Text(c.Name, 100, true); msg != "" {
 		fe.Add("name", msg)
 	}
-	var electionEnd time.Time
+	var (
+		election    store.Election
+		electionEnd time.Time
+		err         error
+	)
 	if msg := valid.Text(c.ElectionID, 64, true); msg != "" {
 		fe.Add("election_id", msg)
-	} else if election, err := s.Store.Election(ctx, c.ElectionID); errors.Is(err, store.ErrNotFound) {
+	} else if election, err = s.Store.Election(ctx, c.ElectionID); errors.Is(err, store.ErrNotFound) {
 		fe.Add("election_id", "élection inconnue")
 	} else if err != nil {
 		return store.Campaign{}, s.infra(ctx, err)
@@ -141,7 +145,7 @@ func (s *Service) CreateCampaign(ctx context.Context, who auth.Claims, c Campaig
 	if err != nil {
 		return store.Campaign{}, s.infra(ctx, err)
 	}
-	if err := s.startCampaign(ctx, created, electionEnd); err != nil {
+	if err := s.startCampaign(ctx, created, election); err != nil {
 		// No campaign without its workflows: undo, and let support retry.
 		_ = s.Store.DeleteNewCampaign(context.WithoutCancel(ctx), c.ID)
 		return store.Campaign{}, s.infra(ctx, err)
@@ -160,12 +164,14 @@ func orDefault(v *int, def int) int {
 // startCampaign starts the workflow that ends the campaign (scheduled runs
 // stop at the election's end, personal data is deleted after the retention
 // period) and the schedule of its matching runs.
-func (s *Service) startCampaign(ctx context.Context, c store.Campaign, electionEnd time.Time) error {
+func (s *Service) startCampaign(ctx context.Context, c store.Campaign, election store.Election) error {
+	life := s.life(c, election)
+	electionEnd := life.ElectionEnd
 	if _, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: campaign.LifeWorkflowID(c.ID), TaskQueue: s.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		StaticSummary:            fmt.Sprintf("Campagne %s (%s)", c.ID, c.ElectionID),
-	}, campaign.LifeWorkflowName, campaign.Life{Campaign: c.ID, ElectionEnd: electionEnd, Retention: c.Retention}); err != nil {
+	}, campaign.LifeWorkflowName, life); err != nil {
 		return err
 	}
 	if c.MatchingEvery <= 0 {
@@ -183,6 +189,18 @@ func (s *Service) startCampaign(ctx context.Context, c store.Campaign, electionE
 		return nil
 	}
 	return err
+}
+
+// life is the input of the campaign's lifetime workflow: the end of its
+// election, its retention, and the rounds before which its requesters still
+// without a volunteer are told.
+func (s *Service) life(c store.Campaign, e store.Election) campaign.Life {
+	_, end := matchrun.Bounds(e)
+	l := campaign.Life{Campaign: c.ID, ElectionEnd: end, Retention: c.Retention, UnmatchedNotice: s.UnmatchedNotice}
+	for _, r := range e.Rounds {
+		l.Rounds = append(l.Rounds, campaign.Round{Number: r.Number, Date: r.Date})
+	}
+	return l
 }
 
 // campaignAgent admits support, and back office agents of the campaign;

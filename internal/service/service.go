@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/campaign"
 	"github.com/procurations/procuration/internal/errs"
 	"github.com/procurations/procuration/internal/logging"
 	"github.com/procurations/procuration/internal/ratelimit"
@@ -33,6 +34,9 @@ type Service struct {
 	MatchDossierCheck time.Duration
 	// RematchDelay gathers requesters back at the head of the line into one run.
 	RematchDelay time.Duration
+	// UnmatchedNotice is how long before each round a campaign tells its
+	// requesters still without a volunteer; 0: campaign.DefaultUnmatchedNotice.
+	UnmatchedNotice time.Duration
 	// SignupsPerAddress and SignupsPerEmail bound sign-up attempts per hour.
 	SignupsPerAddress, SignupsPerEmail int
 	Log                                *zap.Logger
@@ -53,6 +57,9 @@ func New(s Service) *Service {
 	}
 	if s.Log == nil {
 		s.Log = zap.NewNop()
+	}
+	if s.UnmatchedNotice <= 0 {
+		s.UnmatchedNotice = campaign.DefaultUnmatchedNotice
 	}
 	s.communes, s.elections = &communeIndex{}, &electionCache{}
 	s.limits = s.Limits

@@ -35,6 +35,15 @@ type CampaignSite struct {
 	Communes []string `db:"communes"`
 }
 
+// RequestURL is where the campaign's requesters make the official request:
+// its own choice, or the grantor portal of the deployment at publicURL.
+func (s CampaignSite) RequestURL(publicURL string) string {
+	if s.OfficialRequestURL != "" {
+		return s.OfficialRequestURL
+	}
+	return publicURL + "/demande"
+}
+
 type campaignRow struct {
 	ID                 string    `db:"id"`
 	Name               string    `db:"name"`

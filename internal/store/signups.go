@@ -149,6 +149,40 @@ func (s *Store) Signups(ctx context.Context, campaign string, f SignupFilter) ([
 	return items, next, nil
 }
 
+// Unmatched is a requester to tell that no volunteer was found for a round.
+type Unmatched struct {
+	ID         string    `db:"id"`
+	GivenNames string    `db:"given_names"`
+	FamilyName string    `db:"family_name"`
+	Email      string    `db:"email"`
+	CreatedAt  time.Time `db:"created_at"`
+}
+
+// UnmatchedRequesters pages, oldest first, through the campaign's
+// confirmed requesters of a round whom no live match holds for it (a
+// proposed, offered, accepted, linked or completed match holds it; a
+// declined, expired, rejected or cancelled one no longer does) and whose
+// notice has neither gone out nor been refused. Pass the returned cursor
+// back for the next page; "" when there is none.
+func (s *Store) UnmatchedRequesters(ctx context.Context, campaign string, round int, cursor string, limit int) ([]Unmatched, string, error) {
+	after, id, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	items, err := all[Unmatched](ctx, s.pool, `SELECT s.id, s.given_names, s.family_name, s.email, s.created_at FROM signups s
+		WHERE s.campaign_id = $1 AND s.side = 'request' AND s.status = 'pool' AND $2::smallint = ANY (s.rounds)
+		AND (s.created_at, s.id) > ($3, $4)
+		AND NOT EXISTS (SELECT 1 FROM match_slots m WHERE m.signup_id = s.id AND m.round = $2 AND m.live)
+		AND NOT EXISTS (SELECT 1 FROM sent_emails e WHERE e.key = 'signup/' || s.id || '/unmatched/' || $2::text
+			AND (e.sent_at IS NOT NULL OR e.failed_at IS NOT NULL))
+		ORDER BY s.created_at, s.id LIMIT $5`, campaign, round, after, id, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	items, next := page(items, limit, func(u Unmatched) (time.Time, string) { return u.CreatedAt, u.ID })
+	return items, next, nil
+}
+
 // PendingConfirmations lists, oldest first, the sign-ups whose confirmation
 // email has neither gone out nor been refused, while its link would still
 // be valid.

@@ -62,6 +62,7 @@ func Open(ctx context.Context, cfg config.Config, log *zap.Logger) (*App, error)
 	st := store.New(pool)
 	svc := service.New(service.Service{Store: st, Temporal: tc, Namespace: cfg.Temporal.Namespace, TaskQueue: cfg.TaskQueue,
 		FingerprintKey: []byte(cfg.FingerprintKey), MatchDossierCheck: cfg.MatchDossierCheck, RematchDelay: cfg.RematchDelay,
+		UnmatchedNotice:   cfg.UnmatchedNotice,
 		SignupsPerAddress: cfg.SignupsPerAddress, SignupsPerEmail: cfg.SignupsPerEmail, Log: log})
 	return &App{Cfg: cfg, Log: log, Pool: pool, Store: st, Temporal: tc, Service: svc, Metrics: reg}, nil
 }
