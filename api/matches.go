@@ -71,6 +71,19 @@ type bulkApprovalInput struct {
 	}
 }
 
+type proposeInput struct {
+	Campaign string `path:"campaign" maxLength:"63"`
+	Body     struct {
+		RequestID   string `json:"request_id" maxLength:"40" doc:"a confirmed request with rounds still to match"`
+		VolunteerID string `json:"volunteer_id" maxLength:"40" doc:"a confirmed volunteer in reach, free for one of those rounds"`
+	}
+}
+
+type createdMatchOutput struct {
+	Location string `header:"Location"`
+	Body     MatchView
+}
+
 type bulkJobOutput struct {
 	Location string `header:"Location"`
 	Body     struct {
@@ -139,6 +152,16 @@ func (h *handlers) registerMatches(api huma.API) {
 				out.Body.Items = append(out.Body.Items, matchView(m))
 			}
 			return out, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "propose-match", Method: http.MethodPost, Path: "/v1/campaigns/{campaign}/matches",
+		Tags: tags, Summary: "Pair a requester and a volunteer by hand; its offers go at once (back office)", DefaultStatus: http.StatusCreated,
+		Security: secured, Errors: errorsOf(secured, 404, 409)},
+		func(ctx context.Context, in *proposeInput) (*createdMatchOutput, error) {
+			m, err := h.svc.ProposeMatch(ctx, claimsFrom(ctx), in.Campaign, in.Body.RequestID, in.Body.VolunteerID)
+			if err != nil {
+				return nil, h.fail(ctx, err)
+			}
+			return &createdMatchOutput{Location: "/v1/matches/" + m.ID, Body: matchView(m)}, nil
 		})
 	// Thousands of workflow updates are a background job, never one request.
 	huma.Register(api, huma.Operation{OperationID: "approve-matches", Method: http.MethodPost, Path: "/v1/campaigns/{campaign}/matches/approvals",

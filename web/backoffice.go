@@ -35,6 +35,8 @@ func (s *Server) registerBackOffice(mux *http.ServeMux) {
 	mux.Handle("GET /bo/{campaign}/mises-en-relation/{match}", s.page(s.boMatch))
 	mux.Handle("POST /bo/{campaign}/mises-en-relation/{match}/annuler", s.page(s.boCancel))
 	mux.Handle("GET /bo/{campaign}/personnes", s.page(s.boPeople))
+	mux.Handle("GET /bo/{campaign}/proposer/{request}", s.page(s.boCandidates))
+	mux.Handle("POST /bo/{campaign}/proposer/{request}", s.page(s.boPropose))
 	mux.Handle("GET /bo/{campaign}/mises-en-relation.csv", s.page(s.boExport))
 	mux.Handle("GET /bo/{campaign}/reglages", s.page(s.boSettings))
 	mux.Handle("POST /bo/{campaign}/reglages", s.page(s.boSaveSettings))
@@ -460,6 +462,58 @@ func (s *Server) boPeople(q *request) error {
 	}
 	s.renderBO(q, status, "people", view{Title: "Rechercher une personne — " + p.Campaign.Name, Form: f, Data: v})
 	return nil
+}
+
+type boCandidatesView struct {
+	boPage
+	Request    store.Signup
+	Candidates []service.Candidate
+	Communes   map[string]string
+}
+
+// boCandidates shows the volunteers a requester could be paired with by
+// hand, nearest first.
+func (s *Server) boCandidates(q *request) error {
+	return s.renderCandidates(q, newForm(), http.StatusOK)
+}
+
+func (s *Server) renderCandidates(q *request, f form, status int) error {
+	p, err := s.boCampaign(q, "people")
+	if p == nil || err != nil {
+		return err
+	}
+	req, candidates, err := s.svc.Candidates(q.ctx(), q.session.Who, p.Campaign.ID, q.r.PathValue("request"))
+	if e, ok := errs.As(err); ok && e.Kind == errs.KindInvalid {
+		return errs.NotFound("Cette demande n'attend pas de mise en relation.")
+	}
+	if err != nil {
+		return err
+	}
+	v := boCandidatesView{boPage: *p, Request: req, Candidates: candidates, Communes: map[string]string{}}
+	v.Communes[req.CommuneCode] = s.svc.CommuneName(q.ctx(), req.CommuneCode)
+	for _, c := range candidates {
+		v.Communes[c.Volunteer.CommuneCode] = s.svc.CommuneName(q.ctx(), c.Volunteer.CommuneCode)
+	}
+	s.renderBO(q, status, "candidates", view{Title: "Proposer un volontaire — " + p.Campaign.Name, Form: f, Data: v})
+	return nil
+}
+
+// boPropose pairs the requester with the chosen volunteer.
+func (s *Server) boPropose(q *request) error {
+	p, err := s.boCampaign(q, "people")
+	if p == nil || err != nil {
+		return err
+	}
+	f := formOf(q.r, "volunteer_id")
+	m, err := s.svc.ProposeMatch(q.ctx(), q.session.Who, p.Campaign.ID, q.r.PathValue("request"), f.Value("volunteer_id"))
+	if err = f.fromError(err, nil); err != nil {
+		return err
+	}
+	if len(f.Order) > 0 {
+		f.Labels["volunteer_id"] = "Volontaire"
+		return s.renderCandidates(q, f, http.StatusUnprocessableEntity)
+	}
+	return q.redirect(p.Base() + "/mises-en-relation/" + m.ID)
 }
 
 // csvCell keeps a spreadsheet from reading a cell as a formula.

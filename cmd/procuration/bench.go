@@ -74,7 +74,8 @@ func benchCmd() *cobra.Command {
 	portalsCfg = configured(portals, config.RoleAPI)
 	portals.Flags().IntVar(&users, "users", 50, "people signed in at once")
 	portals.Flags().IntVar(&views, "views", 20, "times each person opens each page")
-	var signups, signupConcurrency int
+	var signups, signupConcurrency, signupRate int
+	var signupAddresses bool
 	var inbox string
 	var signupsCfg *config.Config
 	signupBurst := &cobra.Command{
@@ -91,12 +92,14 @@ func benchCmd() *cobra.Command {
 			}
 			defer pool.Close()
 			return (&bench.Signups{APIURL: signupsCfg.PublicURL, Issuer: issuer, DB: pool, Signups: signups, Concurrency: signupConcurrency,
-				Inbox: inbox, Out: os.Stdout}).Run(cmd.Context())
+				Rate: signupRate, Addresses: signupAddresses, Inbox: inbox, Out: os.Stdout}).Run(cmd.Context())
 		},
 	}
 	signupsCfg = configured(signupBurst, config.RoleAPI)
 	signupBurst.Flags().IntVar(&signups, "signups", 2000, "sign-ups in the burst")
 	signupBurst.Flags().IntVar(&signupConcurrency, "concurrency", 50, "sign-ups at once")
+	signupBurst.Flags().IntVar(&signupRate, "rate", 0, "sign-ups a second, sent whatever the answers (default: --concurrency at a time)")
+	signupBurst.Flags().BoolVar(&signupAddresses, "addresses", false, "each two sign-ups from their own address, the per-address limit on (needs TRUSTED_PROXIES=127.0.0.1/32)")
 	signupBurst.Flags().StringVar(&inbox, "inbox", "http://127.0.0.1:1080", "MailDev's address, to count what it received (empty: skip)")
 	var pairs, parallel int
 	var approve bool

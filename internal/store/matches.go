@@ -176,6 +176,14 @@ func (s *Store) LiveMatches(ctx context.Context, after string, limit int) ([]Mat
 		ORDER BY m.id LIMIT $2`, after, limit)
 }
 
+// PairDeclined reports whether one of the two declined the other once.
+func (s *Store) PairDeclined(ctx context.Context, request, volunteer string) (bool, error) {
+	var declined bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM declined_pairs WHERE request_id = $1 AND volunteer_id = $2)`,
+		request, volunteer).Scan(&declined)
+	return declined, err
+}
+
 // DeclinedPairs lists a campaign's pairs never to propose again.
 func (s *Store) DeclinedPairs(ctx context.Context, campaign string) ([][2]string, error) {
 	type pair struct {

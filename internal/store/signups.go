@@ -113,12 +113,28 @@ type PoolMember struct {
 // MatchingPool lists a campaign's confirmed sign-ups with the rounds no live
 // match holds yet: requesters sent back first in line, then oldest first.
 func (s *Store) MatchingPool(ctx context.Context, campaign string) ([]PoolMember, error) {
-	return all[PoolMember](ctx, s.pool, `SELECT s.id, s.side, s.commune_code, s.polling_station, c.epci, c.arrondissement, c.departement,
-		ARRAY(SELECT r FROM unnest(s.rounds) r WHERE NOT EXISTS (
-			SELECT 1 FROM match_slots m WHERE m.signup_id = s.id AND m.round = r AND m.live)) AS rounds,
-		s.created_at FROM signups s JOIN communes c ON c.code = s.commune_code
-		WHERE s.campaign_id = $1 AND s.status = 'pool' ORDER BY s.first_in_line DESC, s.created_at, s.id`, campaign)
+	return all[PoolMember](ctx, s.pool, poolMemberSelect+`WHERE s.campaign_id = $1 AND s.status = 'pool'
+		ORDER BY s.first_in_line DESC, s.created_at, s.id`, campaign)
 }
+
+// PoolMembersByID reads those of ids that are in the campaign's pool, as
+// MatchingPool does.
+func (s *Store) PoolMembersByID(ctx context.Context, campaign string, ids []string) ([]PoolMember, error) {
+	return all[PoolMember](ctx, s.pool, poolMemberSelect+`WHERE s.campaign_id = $1 AND s.status = 'pool' AND s.id = ANY($2)`,
+		campaign, ids)
+}
+
+// VolunteersIn lists up to limit volunteers of the campaign's pool who
+// vote in the département, oldest first, for a pair made by hand.
+func (s *Store) VolunteersIn(ctx context.Context, campaign, departement string, limit int) ([]PoolMember, error) {
+	return all[PoolMember](ctx, s.pool, poolMemberSelect+`WHERE s.campaign_id = $1 AND s.status = 'pool' AND s.side = 'volunteer'
+		AND c.departement = $2 ORDER BY s.created_at, s.id LIMIT $3`, campaign, departement, limit)
+}
+
+const poolMemberSelect = `SELECT s.id, s.side, s.commune_code, s.polling_station, c.epci, c.arrondissement, c.departement,
+	ARRAY(SELECT r FROM unnest(s.rounds) r WHERE NOT EXISTS (
+		SELECT 1 FROM match_slots m WHERE m.signup_id = s.id AND m.round = r AND m.live)) AS rounds,
+	s.created_at FROM signups s JOIN communes c ON c.code = s.commune_code `
 
 // SignupFilter narrows a campaign's sign-ups for the back office.
 type SignupFilter struct {

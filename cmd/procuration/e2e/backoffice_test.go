@@ -152,6 +152,15 @@ func TestBackOffice(t *testing.T) {
 	// Accents and case do not matter: what people type without them finds them.
 	lea.Fill("Nom, prénom ou adresse électronique", "CHLOE Arnaud").Click("Rechercher").
 		Has("2 personnes trouvées", "Chloé ARNAUD", "Chloé ARNAUD-VOL")
+
+	// Alice, whose proposal was rejected, waits: a volunteer by hand, the
+	// nearest first, and the offers go at once.
+	lea.Fill("Nom, prénom ou adresse électronique", "Alice ARNAUD").Click("Rechercher").Has("Proposer un volontaire")
+	lea.Click("Proposer un volontaire").Expect(200).Has("Proposer un volontaire", "Alice ARNAUD", "même commune").Check("bo-proposer")
+	lea.Click("Proposer la mise en relation").Expect(422).Has("1 champ à corriger").Check("bo-proposer-erreur")
+	lea.Choose("David ARNAUD-VOL").Click("Proposer la mise en relation").Expect(200).
+		Has("Mise en relation", "en attente des réponses", "Alice ARNAUD", "David ARNAUD-VOL").Check("bo-proposee")
+	lea.Open(base + "/personnes")
 	lea.Fill("Nom, prénom ou adresse électronique", "v7@exemple").Click("Rechercher").Has("1 personne trouvée", "volontaire")
 	lea.Fill("Nom, prénom ou adresse électronique", "x").Click("Rechercher").Expect(422).Has("1 champ à corriger").Check("bo-recherche-erreur")
 

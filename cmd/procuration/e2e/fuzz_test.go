@@ -341,6 +341,8 @@ func (s *stack) fuzzObjects() fuzzFixtures {
 			live:   ptr(mk(m("campaign", campaign), nil, map[string]any{"ids": []any{liveID}, "outcome": "approved"}, "", bo, support)),
 			doomed: []base{mk(m("campaign", campaign), nil, map[string]any{"ids": []any{deadID, "m-zqunknown"}, "outcome": "approved"}, "", bo, support)},
 		},
+		// Both already in a match: refused, whatever the mutation.
+		"propose-match":       one(mk(m("campaign", campaign), nil, map[string]any{"request_id": liveReq, "volunteer_id": liveVol}, "", bo, support)),
 		"get-match-approvals": one(mk(m("campaign", campaign, "job", job), nil, nil, "", bo, support)),
 		"run-matching": {
 			live:   ptr(mk(m("campaign", campaign), nil, map[string]any{"dry_run": false}, "", bo, support)),

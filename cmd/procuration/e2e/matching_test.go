@@ -307,3 +307,86 @@ func TestFirstInLineAfterAFailedDossier(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, again, dry(), "back first in line")
 }
+
+// A back office pairs people by hand under the rules of a run: confirmed,
+// in reach, one volunteer per round; two proposals for the same volunteer
+// at once, one wins.
+func TestProposePairByHand(t *testing.T) {
+	s := newStack(t)
+	require.Equal(t, 201, s.do("POST", "/v1/campaigns", s.support(), map[string]any{"id": "main-2027", "name": "À la main 2027",
+		"election_id": "presidentielle-2027", "sender": "Main <contact@main.example>", "back_office_approval": true,
+		"matching_every_minutes": 0}).Status)
+	person := func(given, email, commune string, rounds ...int) map[string]any {
+		return map[string]any{"given_names": given, "family_name": "MAIN", "birth_date": "1980-02-02", "email": email,
+			"commune_code": commune, "rounds": rounds, "consent": true}
+	}
+	rita := s.signUpConfirmed("main-2027", "requests", person("Rita", "rita@example.fr", "75056", 1, 2))
+	rose := s.signUpConfirmed("main-2027", "requests", person("Rose", "rose@example.fr", "75056", 1))
+	remi := s.signUpConfirmed("main-2027", "requests", person("Rémi", "remi@example.fr", "75056", 1))
+	victor := s.signUpConfirmed("main-2027", "volunteers", person("Victor", "victor@example.fr", "75056", 1))
+	lyon := s.signUpConfirmed("main-2027", "volunteers", person("Léon", "leon@example.fr", "69123", 1, 2))
+	second := s.signUpConfirmed("main-2027", "volunteers", person("Sacha", "sacha@example.fr", "75056", 2))
+	last := s.signUpConfirmed("main-2027", "volunteers", person("Vera", "vera@example.fr", "75056", 1))
+	bo := s.token(auth.RoleBackOffice, "bo-main", map[string]any{"campaigns": []string{"main-2027"}})
+	propose := func(token, request, volunteer string) response {
+		return s.do("POST", "/v1/campaigns/main-2027/matches", token, map[string]any{"request_id": request, "volunteer_id": volunteer})
+	}
+	field := func(r response) string {
+		list, _ := r.Body["errors"].([]any)
+		if len(list) == 0 {
+			return ""
+		}
+		loc, _ := list[0].(map[string]any)["location"].(string)
+		return loc
+	}
+
+	// Refused, naming the field, and nothing stored.
+	require.Equal(t, 403, propose(s.token(auth.RoleBackOffice, "bo-other", map[string]any{"campaigns": []string{"another"}}), rita, victor).Status)
+	for name, c := range map[string]struct{ request, volunteer, field string }{
+		"a volunteer as the request": {victor, lyon, "body.request_id"},
+		"a request as the volunteer": {rita, rose, "body.volunteer_id"},
+		"another département":        {rita, lyon, "body.volunteer_id"},
+		"nobody":                     {rita, "s-unknown", "body.volunteer_id"},
+	} {
+		r := propose(bo, c.request, c.volunteer)
+		require.Equal(t, 422, r.Status, "%s: %s", name, r.Raw)
+		require.Equal(t, c.field, field(r), "%s: %s", name, r.Raw)
+	}
+	require.Zero(t, countMatches(t, s, "main-2027", ""))
+
+	// Rita and Victor for the first round, which both have: the back
+	// office's own proposal goes to both at once.
+	made := propose(bo, rita, victor)
+	require.Equal(t, 201, made.Status, made.Raw)
+	require.Equal(t, "awaiting_answer", made.Body["status"], made.Raw)
+	require.Equal(t, []any{1.0}, made.Body["rounds"])
+	require.Equal(t, "/v1/matches/"+made.Body["id"].(string), made.Header.Get("Location"))
+	require.Contains(t, s.waitMails("rita@example.fr", 2)[1].Subject, "mise en relation")
+	require.Contains(t, s.waitMails("victor@example.fr", 2)[1].Subject, "mise en relation")
+	// Victor has no round left; Rita's second goes to Sacha.
+	r := propose(bo, rose, victor)
+	require.Equal(t, 422, r.Status, r.Raw)
+	require.Equal(t, "body.volunteer_id", field(r))
+	again := propose(bo, rita, second)
+	require.Equal(t, 201, again.Status, again.Raw)
+	require.Equal(t, []any{2.0}, again.Body["rounds"])
+
+	// Rose and Rémi both for Vera, at the same moment: one match.
+	results := make(chan response, 2)
+	for _, who := range []string{rose, remi} {
+		go func() { results <- propose(bo, who, last) }()
+	}
+	a, b := <-results, <-results
+	if a.Status != 201 {
+		a, b = b, a
+	}
+	require.Equal(t, 201, a.Status, "%s | %s", a.Raw, b.Raw)
+	// Refused by the rules if it came second, by the database if at once.
+	require.Contains(t, []int{409, 422}, b.Status, b.Raw)
+	var slots int
+	require.NoError(t, s.app.Pool.QueryRow(context.Background(), `SELECT count(*) FROM match_slots WHERE signup_id = $1 AND live`, last).Scan(&slots))
+	require.Equal(t, 1, slots)
+	var audited int
+	require.NoError(t, s.app.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'matches.propose'`).Scan(&audited))
+	require.Equal(t, 3, audited)
+}

@@ -123,6 +123,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 		"campaign-figures":          {method: "GET", path: "/v1/campaigns/mx-2027/figures", allowed: []string{"back office", "support"}, otherwise: 403},
 		"list-matches":              {method: "GET", path: "/v1/campaigns/mx-2027/matches", allowed: []string{"back office", "support"}, otherwise: 403},
 		"approve-matches":           {method: "POST", path: "/v1/campaigns/mx-2027/matches/approvals", body: map[string]any{"ids": []string{matchID}, "outcome": "approved"}, allowed: []string{"back office", "support"}, otherwise: 403},
+		"propose-match":             {method: "POST", path: "/v1/campaigns/mx-2027/matches", body: map[string]any{"request_id": requestID, "volunteer_id": volunteerID}, allowed: []string{"back office", "support"}, otherwise: 403},
 		"get-match-approvals":       {method: "GET", path: "/v1/campaigns/mx-2027/matches/approvals/" + job, allowed: []string{"back office", "support"}, otherwise: 403},
 		"get-match":                 {method: "GET", path: "/v1/matches/" + matchID, allowed: []string{"back office", "support", "match link", "offer link"}, otherwise: 404, except: map[string]int{"other offer link": 403, "confirmation link": 403}},
 		"approve-match":             {method: "POST", path: "/v1/matches/" + matchID + "/approval", body: map[string]any{"outcome": "approved"}, allowed: []string{"back office", "support"}, otherwise: 403, except: map[string]int{"other back office": 404}},
