@@ -66,7 +66,9 @@ func (b *Signups) post(ctx context.Context, path, address string, body []byte) (
 }
 
 // household is the client address of the i-th sign-up: two a home.
-func household(i int) string { return fmt.Sprintf("10.%d.%d.%d", (i/2)>>16&255, (i/2)>>8&255, (i/2)&255) }
+func household(i int) string {
+	return fmt.Sprintf("10.%d.%d.%d", (i/2)>>16&255, (i/2)>>8&255, (i/2)&255)
+}
 
 func (b *Signups) Run(ctx context.Context) error {
 	l := &Lifecycle{APIURL: b.APIURL, Issuer: b.Issuer, Dossiers: b.Signups, Concurrency: b.Concurrency}
