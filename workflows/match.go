@@ -239,8 +239,11 @@ func (m *matchFlow) followDossier(ctx workflow.Context) error {
 			m.queueMail(match.MailCompleted, match.Volunteer, 0)
 			return nil
 		case "invalidated", "refused", "expired", "cancelled":
+			// The pair joins those never proposed again: the rematch offers
+			// the requester someone else (the two have each other's details).
+			failedPair := workflow.GetVersion(ctx, failedPairChange, workflow.DefaultVersion, 1) >= 1
 			if err := m.end(ctx, match.Cancelled, "la procuration n'a pas abouti ("+status+")", match.System,
-				&match.Step{FirstInLine: true}); err != nil {
+				&match.Step{FirstInLine: true, DeclinedPair: failedPair}); err != nil {
 				return err
 			}
 			if workflow.GetVersion(ctx, rematchChange, workflow.DefaultVersion, 1) < 1 {
@@ -436,6 +439,9 @@ const dossierSignalChange = "dossier-signal"
 
 // rematchChange: a match whose dossier failed asks for a run at once.
 const rematchChange = "rematch-on-failure"
+
+// failedPairChange: a pair whose dossier failed is not proposed again.
+const failedPairChange = "failed-pair-not-again"
 
 func (m *matchFlow) waitForDossier(ctx workflow.Context, until time.Time) (bool, error) {
 	if workflow.GetVersion(ctx, dossierSignalChange, workflow.DefaultVersion, 1) < 1 {

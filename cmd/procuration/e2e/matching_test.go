@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/procurations/procuration/internal/auth"
+	"github.com/procurations/procuration/internal/campaign"
 )
 
 var answerLink = regexp.MustCompile(`http://\S+/c/[a-z0-9-]+/offre/\S+\?token=\S+&outcome=accepted`)
@@ -389,4 +390,71 @@ func TestProposePairByHand(t *testing.T) {
 	var audited int
 	require.NoError(t, s.app.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'matches.propose'`).Scan(&audited))
 	require.Equal(t, 3, audited)
+}
+
+// A dossier that fails ends its match, tells both, and within the rematch
+// delay the campaign matches the requester again, first in line, with
+// another volunteer (the failed pair is not proposed again, although the
+// same one is nearer): no back office, no schedule.
+func TestRematchAfterAFailedDossier(t *testing.T) {
+	s := newStack(t, "--rematch-delay=1s")
+	s.loadVoters()
+	require.Equal(t, 201, s.do("POST", "/v1/campaigns", s.support(), map[string]any{"id": "re-2027", "name": "Encore 2027",
+		"election_id": "presidentielle-2027", "sender": "Encore <contact@encore.example>", "matching_every_minutes": 0}).Status)
+	person := func(given, family, birth, email, nne, station string) map[string]any {
+		return map[string]any{"given_names": given, "family_name": family, "birth_date": birth, "email": email, "nne": nne,
+			"commune_code": "75056", "polling_station": station, "rounds": []int{1, 2}, "consent": true}
+	}
+	requestID := s.signUpConfirmed("re-2027", "requests", person("Marie Claire", "DUPONT", "1985-04-12", "marie@example.fr", marie, "75056_0001"))
+	near := s.signUpConfirmed("re-2027", "volunteers", person("Jean", "MARTIN", "1979-11-03", "jean@example.fr", jean, "75056_0001"))
+	next := s.signUpConfirmed("re-2027", "volunteers", person("Noé", "SUIVANT", "1970-03-03", "noe@example.fr", "", "75056_0042"))
+	bo := s.token(auth.RoleBackOffice, "bo-re", map[string]any{"campaigns": []string{"re-2027"}})
+	run := s.do("POST", "/v1/campaigns/re-2027/matching-runs", bo, map[string]any{"dry_run": false})
+	require.Equal(t, 200, run.Status, run.Raw)
+	first := run.Body["matches"].([]any)[0].(map[string]any)
+	require.Equal(t, near, first["volunteer_id"])
+	matchID := first["id"].(string)
+	status := func(id string) func() string {
+		return func() string {
+			m, err := s.app.Store.Match(context.Background(), id)
+			require.NoError(t, err)
+			return string(m.Status)
+		}
+	}
+	require.Eventually(t, func() bool { return status(matchID)() == "awaiting_answer" }, 30*time.Second, 100*time.Millisecond)
+	for role, id := range map[string]string{auth.RoleRequester: requestID, auth.RoleVolunteer: near} {
+		r := s.do("POST", "/v1/matches/"+matchID+"/answer", s.link(role, id, auth.PurposeAnswerOffer, matchID), map[string]any{"outcome": "accepted"})
+		require.Equal(t, 200, r.Status, r.Raw)
+	}
+	ref := s.create(s.grantor("fc-marie", marie), marie, "75056", jean, "1979-11-03").Body["reference"].(string)
+	linked := s.do("POST", "/v1/matches/"+matchID+"/procuration", s.link(auth.RoleRequester, requestID, auth.PurposeMatch, matchID),
+		map[string]any{"reference": ref})
+	require.Equal(t, 200, linked.Status, linked.Raw)
+
+	// The officer refuses the dossier: the match learns it from the dossier.
+	refused := s.do("POST", "/v1/procurations/"+ref+"/police-verification", s.police("opj-re"), map[string]any{"outcome": "refused",
+		"id_document": map[string]any{"kind": "cni", "number": "880692310285"}, "reason": "pièce d'identité expirée"})
+	require.Equal(t, 200, refused.Status, refused.Raw)
+	require.Eventually(t, func() bool { return status(matchID)() == "cancelled" }, 30*time.Second, 100*time.Millisecond)
+	for _, addr := range []string{"marie@example.fr", "jean@example.fr"} {
+		mails := s.waitMails(addr, 4)
+		require.Contains(t, mails[len(mails)-1].Subject, "mise en relation", addr)
+	}
+
+	// Within seconds, Marie has a new match, with the next volunteer, and
+	// both are offered it by email.
+	var again string
+	require.Eventually(t, func() bool {
+		return s.app.Pool.QueryRow(context.Background(), `SELECT id FROM matches WHERE request_id = $1 AND id <> $2 AND volunteer_id = $3`,
+			requestID, matchID, next).Scan(&again) == nil
+	}, 30*time.Second, 200*time.Millisecond, "rematched with someone else")
+	require.Eventually(t, func() bool { return status(again)() == "awaiting_answer" }, 30*time.Second, 100*time.Millisecond)
+	offer := s.waitMails("noe@example.fr", 2)[1]
+	require.Contains(t, offer.Subject, "mise en relation")
+	require.Contains(t, offer.Text, "Marie")
+	v, err := s.app.Temporal.QueryWorkflow(context.Background(), campaign.OffersWorkflowID("re-2027"), "", campaign.QueryOffers)
+	require.NoError(t, err)
+	var p campaign.OffersProgress
+	require.NoError(t, v.Get(&p))
+	require.GreaterOrEqual(t, p.Rematches, 1)
 }
