@@ -6,13 +6,14 @@ import "slices"
 // sign-up order, their rounds, the hubs they belong to and their declined
 // pairs, so that the flows below touch no string.
 type comp struct {
-	reqs, vols []Person
+	reqs, vols []int32 // indices in the pool, in sign-up order
 	// rq[k][i] and vo[k][j]: request i asks for round k+1, volunteer j offers it.
 	rq, vo     [2][]bool
 	rhub, vhub [][levels]int32 // hub per level, -1 where the key is empty
 	nhubs      int
 	declined   []map[int32]bool // per request, nil when it declined no one
 	most       [2]int           // a round's maximum units, once a plain matching found them
+	plainNet   [2]*roundNet     // see plain
 }
 
 type hubKey struct {
@@ -20,27 +21,46 @@ type hubKey struct {
 	a, b  string
 }
 
-func newComp(c component, declined map[Pair]bool) *comp {
+// newComp indexes component c of the pool's requests and volunteers;
+// declinedBy lists, per request ID, the IDs of the volunteers it declined.
+func newComp(c component, requests, volunteers []Person, declinedBy map[string][]string) *comp {
 	cp := &comp{reqs: c.requests, vols: c.volunteers}
 	ids := map[hubKey]int32{}
-	hubs := func(p Place) [levels]int32 {
-		keys := [levels]hubKey{
-			{SameStation, p.Commune, p.Station}, {SameCommune, p.Commune, ""}, {SameIntercommunality, p.EPCI, ""},
-			{SameArrondissement, p.Departement, p.Arrondissement}, {SameDepartement, p.Departement, ""},
+	id := func(k hubKey) int32 {
+		n, ok := ids[k]
+		if !ok {
+			n = int32(len(ids))
+			ids[k] = n
 		}
-		empty := [levels]bool{p.Station == "", p.Commune == "", p.EPCI == "", p.Arrondissement == "", p.Departement == ""}
-		var out [levels]int32
-		for l, k := range keys {
-			if empty[l] {
-				out[l] = -1
-				continue
+		return n
+	}
+	// People of a commune share its four wider hubs: they are looked up
+	// once per (commune, intercommunality, arrondissement, département).
+	type area struct{ commune, epci, arrondissement, departement string }
+	wider := map[area][levels]int32{}
+	hubs := func(p *Place) [levels]int32 {
+		out := [levels]int32{-1, -1, -1, -1, -1}
+		if p.Station != "" {
+			out[SameStation] = id(hubKey{SameStation, p.Commune, p.Station})
+		}
+		a := area{p.Commune, p.EPCI, p.Arrondissement, p.Departement}
+		w, ok := wider[a]
+		if !ok {
+			w = out
+			keys := [levels]hubKey{
+				{}, {SameCommune, p.Commune, ""}, {SameIntercommunality, p.EPCI, ""},
+				{SameArrondissement, p.Departement, p.Arrondissement}, {SameDepartement, p.Departement, ""},
 			}
-			id, ok := ids[k]
-			if !ok {
-				id = int32(len(ids))
-				ids[k] = id
+			empty := [levels]bool{true, p.Commune == "", p.EPCI == "", p.Arrondissement == "", p.Departement == ""}
+			for l, k := range keys {
+				if !empty[l] {
+					w[l] = id(k)
+				}
 			}
-			out[l] = id
+			wider[a] = w
+		}
+		for l := SameCommune; l < levels; l++ {
+			out[l] = w[l]
 		}
 		return out
 	}
@@ -50,26 +70,37 @@ func newComp(c component, declined map[Pair]bool) *comp {
 	}
 	cp.rhub = make([][levels]int32, len(cp.reqs))
 	cp.vhub = make([][levels]int32, len(cp.vols))
-	for i, r := range cp.reqs {
-		cp.rq[0][i], cp.rq[1][i] = wants(r, 1), wants(r, 2)
-		cp.rhub[i] = hubs(r.Place)
+	for i, x := range cp.reqs {
+		r := &requests[x]
+		cp.rq[0][i], cp.rq[1][i] = wants(*r, 1), wants(*r, 2)
+		cp.rhub[i] = hubs(&r.Place)
 	}
-	volIndex := make(map[string]int32, len(cp.vols))
-	for j, v := range cp.vols {
-		cp.vo[0][j], cp.vo[1][j] = wants(v, 1), wants(v, 2)
-		cp.vhub[j] = hubs(v.Place)
-		volIndex[v.ID] = int32(j)
+	for j, x := range cp.vols {
+		v := &volunteers[x]
+		cp.vo[0][j], cp.vo[1][j] = wants(*v, 1), wants(*v, 2)
+		cp.vhub[j] = hubs(&v.Place)
 	}
 	cp.nhubs = len(ids)
-	if len(declined) > 0 {
+	if len(declinedBy) > 0 {
+		var volIndex map[string]int32 // built for the first request that declined someone
 		cp.declined = make([]map[int32]bool, len(cp.reqs))
-		for i, r := range cp.reqs {
-			for j, v := range cp.vols {
-				if declined[Pair{r.ID, v.ID}] {
+		for i, x := range cp.reqs {
+			ds := declinedBy[requests[x].ID]
+			if len(ds) == 0 {
+				continue
+			}
+			if volIndex == nil {
+				volIndex = make(map[string]int32, len(cp.vols))
+				for j, y := range cp.vols {
+					volIndex[volunteers[y].ID] = int32(j)
+				}
+			}
+			for _, id := range ds {
+				if j, ok := volIndex[id]; ok {
 					if cp.declined[i] == nil {
 						cp.declined[i] = map[int32]bool{}
 					}
-					cp.declined[i][int32(j)] = true
+					cp.declined[i][j] = true
 				}
 			}
 		}
@@ -81,12 +112,19 @@ func (cp *comp) both(i int) bool    { return cp.rq[0][i] && cp.rq[1][i] }
 func (cp *comp) bothVol(j int) bool { return cp.vo[0][j] && cp.vo[1][j] }
 
 // tier of request i with volunteer j, or false when they may not pair
-// (too far, or declined).
+// (too far, or declined). It is Tier's: the lowest level whose hub they
+// share.
 func (cp *comp) tier(i, j int) (int, bool) {
 	if cp.declined != nil && cp.declined[i][int32(j)] {
 		return 0, false
 	}
-	return Tier(cp.reqs[i].Place, cp.vols[j].Place)
+	r, v := &cp.rhub[i], &cp.vhub[j]
+	for l := range levels {
+		if r[l] >= 0 && r[l] == v[l] {
+			return l, true
+		}
+	}
+	return 0, false
 }
 
 // score is the objective of a pair of round assignments: units, splits,
@@ -135,20 +173,32 @@ func (cp *comp) descend() (a1, a2 []int32) {
 	a1 = cp.round(0, nil)
 	a2 = cp.round(1, a1)
 	best := cp.score(a1, a2)
+	// basis[k] is the other round's assignment that round k+1's was solved
+	// against (nil: none, round 1's first solve). A round solves the same
+	// way against the same assignment, so a step that would re-solve it
+	// against its basis would give it back, no better: it is skipped.
+	basis := [2][]int32{nil, a1}
 	for step := 0; step < steps; step++ {
 		k := step % 2 // re-solve round 1, then round 2, ...
 		var n1, n2 []int32
-		if k == 0 {
+		s := best
+		if k == 0 && !(basis[0] != nil && slices.Equal(basis[0], a2)) {
 			n1, n2 = cp.round(0, a2), a2
-		} else {
+			s = cp.score(n1, n2)
+		} else if k == 1 && !slices.Equal(basis[1], a1) {
 			n1, n2 = a1, cp.round(1, a1)
+			s = cp.score(n1, n2)
 		}
-		s := cp.score(n1, n2)
 		if !s.better(best) {
 			if step > 0 {
 				break
 			}
 			continue
+		}
+		if k == 0 {
+			basis[0] = a2
+		} else {
+			basis[1] = a1
 		}
 		a1, a2, best = n1, n2, s
 	}
@@ -351,7 +401,7 @@ func (cp *comp) build(k int, other []int32, skipReq, skipVol []bool, zeroCost bo
 func (rn *roundNet) solve(prefer []int32) []int32 {
 	if rn.g != nil {
 		if rn.zeroCost {
-			rn.g.maxFlow(0, 1)
+			rn.g.maxFlow(0, 1, -1)
 		} else {
 			rn.g.minCostMaxFlow(0, 1)
 		}
@@ -366,29 +416,36 @@ func (rn *roundNet) solve(prefer []int32) []int32 {
 // others pair in sign-up order.
 func (rn *roundNet) decompose(prefer []int32) {
 	g, firstVol, nodeVol := rn.g, rn.firstVol, rn.nodeVol
-	isVol := func(n int32) bool { return n >= firstVol && n < firstVol+int32(len(nodeVol)) }
-	hubOut := make(map[int32][]int32, len(rn.hubs))
-	for _, n := range rn.hubs {
-		var out []int32
-		for _, e := range g.arcs(n) {
-			if e%2 == 0 && g.cap[e] == 0 {
-				out = append(out, nodeVol[g.to[e]-firstVol])
+	// Hub nodes follow the volunteers' and were numbered as created: hub
+	// node n's volunteers are hubOut[n-firstHub], cut from one array.
+	firstHub := firstVol + int32(len(nodeVol))
+	isVol := func(n int32) bool { return n >= firstVol && n < firstHub }
+	bounds := make([]int32, len(rn.hubs)+1)
+	var used []int32
+	for h, n := range rn.hubs {
+		for a, end := g.arcs(n); a < end; a++ {
+			if g.used(a) {
+				used = append(used, nodeVol[g.to[a]-firstVol])
 			}
 		}
-		slices.Sort(out)
-		hubOut[n] = out
+		bounds[h+1] = int32(len(used))
 	}
-	via := make([]int32, len(rn.assigned)) // hub node a request went through
+	hubOut := make([][]int32, len(rn.hubs))
+	for h := range hubOut {
+		hubOut[h] = used[bounds[h]:bounds[h+1]:bounds[h+1]]
+		slices.Sort(hubOut[h])
+	}
+	via := make([]int32, len(rn.assigned)) // hub a request went through, as n-firstHub
 	for _, i := range rn.reqs {
 		rn.assigned[i], via[i] = -1, -1
-		for _, e := range g.arcs(rn.reqNode[i]) {
-			if e%2 != 0 || g.cap[e] != 0 {
+		for a, end := g.arcs(rn.reqNode[i]); a < end; a++ {
+			if !g.used(a) {
 				continue
 			}
-			if to := g.to[e]; isVol(to) {
+			if to := g.to[a]; isVol(to) {
 				rn.assigned[i] = nodeVol[to-firstVol]
-			} else if _, ok := hubOut[to]; ok {
-				via[i] = to
+			} else if to >= firstHub {
+				via[i] = to - firstHub
 			}
 		}
 	}
@@ -470,12 +527,17 @@ func (cp *comp) fastRound(k int, other []int32) []int32 {
 		if cp.most[k] > 0 && count(merged) == cp.most[k] {
 			return merged // as many units as a plain maximum matching found before
 		}
-		full := cp.build(k, other, nil, nil, true)
+		full := cp.plain(k)
 		if full.g == nil {
 			return merged
 		}
-		full.setFlow(merged)
-		out := full.solve(merged)
+		want := -1 // units the flow may still add, when known
+		if sent := full.setFlow(merged); cp.most[k] > 0 {
+			want = cp.most[k] - sent
+		}
+		full.g.maxFlow(0, 1, want)
+		full.decompose(merged)
+		out := full.assigned
 		cp.most[k] = count(out)
 		if count(out) == count(merged) || attempt == 3 {
 			return out
@@ -511,12 +573,13 @@ func (cp *comp) prematch(k int, other []int32) (assigned []int32, takenReq, take
 			}
 		}
 	}
-	// Volunteers by hub of the two lowest levels, one-round then both-round,
-	// in sign-up order, with a cursor past those taken.
-	lists := map[[2]int32][]int32{} // (hub, both) -> volunteers
-	for j := range cp.vols {
+	// Volunteers by hub of the two lowest levels, one-round then both-round
+	// (list 2h+b, b = 1 for both-round), in sign-up order, with a cursor
+	// past those taken: counted, then filled.
+	start := make([]int32, 2*cp.nhubs+1)
+	listsOf := func(j int, add func(key int32)) {
 		if !cp.vo[k][j] || takenVol[j] {
-			continue
+			return
 		}
 		b := int32(0)
 		if cp.bothVol(j) {
@@ -524,20 +587,34 @@ func (cp *comp) prematch(k int, other []int32) (assigned []int32, takenReq, take
 		}
 		for l := SameStation; l <= preLevel; l++ {
 			if h := cp.vhub[j][l]; h >= 0 {
-				lists[[2]int32{h, b}] = append(lists[[2]int32{h, b}], int32(j))
+				add(2*h + b)
 			}
 		}
 	}
-	cursor := map[[2]int32]int{}
+	for j := range cp.vols {
+		listsOf(j, func(key int32) { start[key+1]++ })
+	}
+	for x := range 2 * cp.nhubs {
+		start[x+1] += start[x]
+	}
+	lists := make([]int32, start[2*cp.nhubs])
+	cursor := slices.Clone(start[:2*cp.nhubs]) // then past those taken
+	for j := range cp.vols {
+		listsOf(j, func(key int32) {
+			lists[cursor[key]] = int32(j)
+			cursor[key]++
+		})
+	}
+	copy(cursor, start)
 	pick := func(h, b int32) int32 {
-		key := [2]int32{h, b}
-		l, c := lists[key], cursor[key]
-		for c < len(l) && takenVol[l[c]] {
+		key := 2*h + b
+		c, end := cursor[key], start[key+1]
+		for c < end && takenVol[lists[c]] {
 			c++
 		}
 		cursor[key] = c
-		if c < len(l) {
-			return l[c]
+		if c < end {
+			return lists[c]
 		}
 		return -1
 	}
@@ -573,23 +650,44 @@ func (cp *comp) prematch(k int, other []int32) (assigned []int32, takenReq, take
 	return assigned, takenReq, takenVol
 }
 
+// plain is round k+1's network for a plain maximum matching over everyone,
+// without flow: it depends on neither the other round nor the greedy stage,
+// so it is built once and emptied for each use.
+func (cp *comp) plain(k int) *roundNet {
+	rn := cp.plainNet[k]
+	if rn == nil {
+		rn = cp.build(k, nil, nil, nil, true)
+		cp.plainNet[k] = rn
+		return rn
+	}
+	if rn.g != nil {
+		rn.g.reset()
+	}
+	rn.assigned = make([]int32, len(cp.reqs))
+	for i := range rn.assigned {
+		rn.assigned[i] = -1
+	}
+	return rn
+}
+
 // setFlow makes the network's flow the given assignment, each pair routed
-// directly or through the lowest hub they share.
-func (rn *roundNet) setFlow(assigned []int32) {
+// directly or through the lowest hub they share, and says how many pairs
+// it routed.
+func (rn *roundNet) setFlow(assigned []int32) (routed int) {
 	g := rn.g
-	push := func(e int32) { g.cap[e], g.cap[e^1] = 0, 1 }
+	push := func(a int32) { g.cap[a], g.cap[g.rev[a]] = 0, 1 }
 	arc := func(u, v int32) int32 { // forward arc u -> v, found from v's side
-		for _, e := range g.arcs(v) {
-			if e%2 == 1 && g.to[e] == u {
-				return e ^ 1
+		for a, end := g.arcs(v); a < end; a++ {
+			if !g.fwd[a] && g.to[a] == u {
+				return g.rev[a]
 			}
 		}
 		return -1
 	}
 	out := func(u, v int32) int32 { // forward arc u -> v, found from u's side
-		for _, e := range g.arcs(u) {
-			if e%2 == 0 && g.to[e] == v {
-				return e
+		for a, end := g.arcs(u); a < end; a++ {
+			if g.fwd[a] && g.to[a] == v {
+				return a
 			}
 		}
 		return -1
@@ -623,7 +721,9 @@ func (rn *roundNet) setFlow(assigned []int32) {
 		push(route)
 		push(arc(0, r))
 		push(out(v, 1))
+		routed++
 	}
+	return routed
 }
 
 func count(a []int32) int {

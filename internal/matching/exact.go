@@ -166,8 +166,8 @@ func (cp *comp) relax(mark []int8, pairedReq []int32, pairedVol []bool, split in
 			if !cp.rq[k][i] {
 				continue
 			}
-			for _, e := range g.arcs(reqRound(i, k)) {
-				if e%2 == 0 && g.cap[e] == 0 {
+			for e, end := g.arcs(reqRound(i, k)); e < end; e++ {
+				if g.used(e) {
 					j := (g.to[e] - volRound(0, 0)) / 2
 					a[i] = j
 					t, _ := cp.tier(i, int(j))

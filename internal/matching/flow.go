@@ -5,39 +5,42 @@ import (
 	"slices"
 )
 
-// graph is a residual network with unit capacities and integer costs.
-// Arc e and e^1 are each other's reverse. Arcs are collected by add, then
-// laid out by tail (compressed rows) the first time the flow runs: the
-// solver walks arrays, not linked lists.
+// graph is a residual network with unit capacities and integer costs. Arcs
+// are collected by add, then laid out by tail (compressed rows) the first
+// time the flow runs: slot a of the layout holds an arc's head, capacity and
+// cost, rev[a] the slot of its reverse, so the solver reads the arcs of a
+// node as consecutive memory.
 type graph struct {
-	to   []int32
-	cap  []int32
-	cost []int64
-	from []int32
-	n    int
-	// first[u]..first[u+1] index adj, the arcs leaving u, last added first:
-	// callers add arcs in reverse of the order they want tried.
+	// Arcs as added, until layout.
+	tail, head []int32
+	price      []int32
+	n          int
+	// first[u]..first[u+1] are the slots of the arcs leaving u, last added
+	// first: callers add arcs in reverse of the order they want tried.
 	first []int32
-	adj   []int32
+	to    []int32
+	rev   []int32
+	cap   []int8
+	cost  []int32
+	fwd   []bool // the arc was added (not a reverse)
 }
 
 func newGraph() *graph { return &graph{} }
 
 // reserve makes room for about m more arcs, sparing the appends' copies.
 func (g *graph) reserve(m int) {
-	m *= 2
-	g.to = slices.Grow(g.to, m)
-	g.from = slices.Grow(g.from, m)
-	g.cap = slices.Grow(g.cap, m)
-	g.cost = slices.Grow(g.cost, m)
+	g.tail = slices.Grow(g.tail, m)
+	g.head = slices.Grow(g.head, m)
+	g.price = slices.Grow(g.price, m)
 }
 
 // add appends an arc of capacity 1; nodes are sized later by nodes().
+// Costs fit in 32 bits: a tier times a scale plus a penalty, both bounded by
+// a few times the pool's size.
 func (g *graph) add(u, v int32, cost int64) {
-	g.to = append(g.to, v, u)
-	g.from = append(g.from, u, v)
-	g.cap = append(g.cap, 1, 0)
-	g.cost = append(g.cost, cost, -cost)
+	g.tail = append(g.tail, u)
+	g.head = append(g.head, v)
+	g.price = append(g.price, int32(cost))
 	if m := int(max(u, v)) + 1; m > g.n {
 		g.n = m
 	}
@@ -45,31 +48,62 @@ func (g *graph) add(u, v int32, cost int64) {
 
 func (g *graph) nodes(n int) { g.n = max(g.n, n) }
 
-// arcs lists the arcs leaving u (forward arcs have even ids).
-func (g *graph) arcs(u int32) []int32 {
+// arcs is the slots of the arcs leaving u: [lo, hi).
+func (g *graph) arcs(u int32) (lo, hi int32) {
 	g.layout()
-	return g.adj[g.first[u]:g.first[u+1]]
+	return g.first[u], g.first[u+1]
 }
+
+// used says whether slot a is an added arc carrying flow.
+func (g *graph) used(a int32) bool { return g.fwd[a] && g.cap[a] == 0 }
 
 func (g *graph) layout() {
 	if g.first != nil {
 		return
 	}
-	g.first = make([]int32, g.n+1)
-	for _, u := range g.from {
-		g.first[u+1]++
+	n, m := g.n, len(g.tail)
+	g.first = make([]int32, n+1)
+	for i := range m {
+		g.first[g.tail[i]+1]++
+		g.first[g.head[i]+1]++
 	}
-	for u := range g.n {
+	for u := range n {
 		g.first[u+1] += g.first[u]
 	}
-	g.adj = make([]int32, len(g.from))
-	fill := make([]int32, g.n)
-	copy(fill, g.first[:g.n])
-	for e := len(g.from) - 1; e >= 0; e-- {
-		u := g.from[e]
-		g.adj[fill[u]] = int32(e)
+	g.to = make([]int32, 2*m)
+	g.rev = make([]int32, 2*m)
+	g.cap = make([]int8, 2*m)
+	g.cost = make([]int32, 2*m)
+	g.fwd = make([]bool, 2*m)
+	fill := slices.Clone(g.first[:n])
+	// Last added first, the arc and its reverse alike.
+	for i := m - 1; i >= 0; i-- {
+		u, v, c := g.tail[i], g.head[i], g.price[i]
+		a, b := fill[u], fill[v]
 		fill[u]++
+		fill[v]++
+		g.to[a], g.rev[a], g.cap[a], g.cost[a], g.fwd[a] = v, b, 1, c, true
+		g.to[b], g.rev[b], g.cost[b] = u, a, -c
 	}
+	g.tail, g.head, g.price = nil, nil, nil
+}
+
+// reset empties the flow, so that the network can be solved again.
+func (g *graph) reset() {
+	g.layout()
+	for a, f := range g.fwd {
+		if f {
+			g.cap[a] = 1
+		} else {
+			g.cap[a] = 0
+		}
+	}
+}
+
+// push sends a unit along slot a.
+func (g *graph) push(a int32) {
+	g.cap[a]--
+	g.cap[g.rev[a]]++
 }
 
 const unreachable = math.MaxInt64
@@ -88,9 +122,9 @@ func (g *graph) minCostMaxFlow(s, t int32) (flow int) {
 	level := make([]int32, n)
 	iter := make([]int32, n)
 	queue := make([]int32, 0, n)
-	path := make([]int32, 0, 64)
+	var st stack
 	h := &minHeap{}
-	first, adj, to, capa, cost := g.first, g.adj, g.to, g.cap, g.cost
+	first, to, capa, cost := g.first, g.to, g.cap, g.cost
 	for {
 		for i := range dist {
 			dist[i] = unreachable
@@ -107,12 +141,12 @@ func (g *graph) minCostMaxFlow(s, t int32) (flow int) {
 				break
 			}
 			pu := pot[u]
-			for _, e := range adj[first[u]:first[u+1]] {
-				if capa[e] == 0 {
+			for a, end := first[u], first[u+1]; a < end; a++ {
+				if capa[a] == 0 {
 					continue
 				}
-				v := to[e]
-				nd := it.dist + cost[e] + pu - pot[v]
+				v := to[a]
+				nd := it.dist + int64(cost[a]) + pu - pot[v]
 				if nd < dist[v] {
 					dist[v] = nd
 					h.push(heapItem{nd, v})
@@ -144,9 +178,9 @@ func (g *graph) minCostMaxFlow(s, t int32) (flow int) {
 					break
 				}
 				pu := pot[u]
-				for _, e := range adj[first[u]:first[u+1]] {
-					v := to[e]
-					if level[v] < 0 && capa[e] > 0 && cost[e]+pu-pot[v] == 0 {
+				for a, end := first[u], first[u+1]; a < end; a++ {
+					v := to[a]
+					if capa[a] > 0 && level[v] < 0 && int64(cost[a])+pu-pot[v] == 0 {
 						level[v] = level[u] + 1
 						queue = append(queue, v)
 					}
@@ -155,14 +189,8 @@ func (g *graph) minCostMaxFlow(s, t int32) (flow int) {
 			if level[t] < 0 {
 				break
 			}
-			for u := range n {
-				iter[u] = first[u]
-			}
-			for {
-				var ok bool
-				if path, ok = g.augment(s, t, level, iter, pot, path); !ok {
-					break
-				}
+			copy(iter, first[:n])
+			for g.augment(s, t, level, iter, pot, &st) {
 				flow++
 			}
 		}
@@ -170,17 +198,17 @@ func (g *graph) minCostMaxFlow(s, t int32) (flow int) {
 }
 
 // maxFlow is minCostMaxFlow when every arc costs nothing: Dinic alone, from
-// whatever flow the arcs already carry.
-func (g *graph) maxFlow(s, t int32) (flow int) {
+// whatever flow the arcs already carry. It stops once it has sent want
+// units, when the caller knows that no more can go (want < 0: no bound).
+func (g *graph) maxFlow(s, t int32, want int) (flow int) {
 	g.layout()
 	n := g.n
-	pot := make([]int64, n) // all zero: every residual arc is admissible
 	level := make([]int32, n)
 	iter := make([]int32, n)
 	queue := make([]int32, 0, n)
-	path := make([]int32, 0, 64)
-	first, adj, to, capa := g.first, g.adj, g.to, g.cap
-	for {
+	var st stack
+	first, to, capa := g.first, g.to, g.cap
+	for flow != want {
 		for i := range level {
 			level[i] = -1
 		}
@@ -191,9 +219,13 @@ func (g *graph) maxFlow(s, t int32) (flow int) {
 			if level[t] >= 0 && level[u] >= level[t] {
 				break
 			}
-			for _, e := range adj[first[u]:first[u+1]] {
-				if v := to[e]; level[v] < 0 && capa[e] > 0 {
-					level[v] = level[u] + 1
+			next := level[u] + 1
+			for a, end := first[u], first[u+1]; a < end; a++ {
+				if capa[a] == 0 {
+					continue // tested first: it spares the random read of level
+				}
+				if v := to[a]; level[v] < 0 {
+					level[v] = next
 					queue = append(queue, v)
 				}
 			}
@@ -201,17 +233,12 @@ func (g *graph) maxFlow(s, t int32) (flow int) {
 		if level[t] < 0 {
 			return flow
 		}
-		for u := range n {
-			iter[u] = first[u]
-		}
-		for {
-			var ok bool
-			if path, ok = g.augment(s, t, level, iter, pot, path); !ok {
-				break
-			}
+		copy(iter, first[:n])
+		for flow != want && g.augmentFree(s, t, level, iter, &st) {
 			flow++
 		}
 	}
+	return flow
 }
 
 type heapItem struct {
@@ -256,19 +283,26 @@ func (h *minHeap) pop() heapItem {
 	}
 }
 
+// stack is an augmenting path being explored: its slots, and the node each
+// leaves from.
+type stack struct{ arcs, nodes []int32 }
+
 // augment finds one path of the level graph and pushes a unit along it,
 // iteratively so that long alternating paths cannot overflow the stack.
-func (g *graph) augment(s, t int32, level, iter []int32, pot []int64, path []int32) ([]int32, bool) {
-	path = path[:0]
-	first, adj, to, capa, cost := g.first, g.adj, g.to, g.cap, g.cost
+func (g *graph) augment(s, t int32, level, iter []int32, pot []int64, st *stack) bool {
+	st.arcs, st.nodes = st.arcs[:0], st.nodes[:0]
+	first, to, capa, cost := g.first, g.to, g.cap, g.cost
 	u := s
 	for u != t {
 		advanced := false
-		for end := first[u+1]; iter[u] < end; iter[u]++ {
-			e := adj[iter[u]]
-			v := to[e]
-			if level[v] == level[u]+1 && capa[e] > 0 && cost[e]+pot[u]-pot[v] == 0 {
-				path = append(path, e)
+		lu, pu := level[u]+1, pot[u]
+		a, end := iter[u], first[u+1]
+		for ; a < end; a++ {
+			v := to[a]
+			if capa[a] > 0 && level[v] == lu && int64(cost[a])+pu-pot[v] == 0 {
+				iter[u] = a
+				st.arcs = append(st.arcs, a)
+				st.nodes = append(st.nodes, u)
 				u = v
 				advanced = true
 				break
@@ -278,18 +312,56 @@ func (g *graph) augment(s, t int32, level, iter []int32, pot []int64, path []int
 			continue
 		}
 		// Dead end: retreat and never try u again in this phase.
+		iter[u] = end
 		level[u] = -1
-		if len(path) == 0 {
-			return path, false
+		if len(st.arcs) == 0 {
+			return false
 		}
-		last := path[len(path)-1]
-		path = path[:len(path)-1]
-		u = g.from[last]
+		st.arcs = st.arcs[:len(st.arcs)-1]
+		u = st.nodes[len(st.nodes)-1]
+		st.nodes = st.nodes[:len(st.nodes)-1]
 		iter[u]++
 	}
-	for _, e := range path {
-		capa[e]--
-		capa[e^1]++
+	for _, a := range st.arcs {
+		g.push(a)
 	}
-	return path, true
+	return true
+}
+
+// augmentFree is augment when every arc costs nothing.
+func (g *graph) augmentFree(s, t int32, level, iter []int32, st *stack) bool {
+	st.arcs, st.nodes = st.arcs[:0], st.nodes[:0]
+	first, to, capa := g.first, g.to, g.cap
+	u := s
+	for u != t {
+		advanced := false
+		lu := level[u] + 1
+		a, end := iter[u], first[u+1]
+		for ; a < end; a++ {
+			if v := to[a]; capa[a] > 0 && level[v] == lu {
+				iter[u] = a
+				st.arcs = append(st.arcs, a)
+				st.nodes = append(st.nodes, u)
+				u = v
+				advanced = true
+				break
+			}
+		}
+		if advanced {
+			continue
+		}
+		iter[u] = end
+		level[u] = -1
+		if len(st.arcs) == 0 {
+			return false
+		}
+		st.arcs = st.arcs[:len(st.arcs)-1]
+		u = st.nodes[len(st.nodes)-1]
+		st.nodes = st.nodes[:len(st.nodes)-1]
+		iter[u]++
+	}
+	for _, a := range st.arcs {
+		g.push(a)
+	}
+	return true
 }

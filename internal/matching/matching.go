@@ -29,6 +29,7 @@
 package matching
 
 import (
+	"cmp"
 	"runtime"
 	"slices"
 	"sync"
@@ -159,27 +160,50 @@ var exactLimit = limits{people: 24, nodes: 1000}
 type limits struct{ people, nodes int }
 
 func solve(pool Pool, lim limits) Result {
-	requests := byRank(pool.Requests)
-	volunteers := byRank(pool.Volunteers)
-	components := split(requests, volunteers)
-	type solved struct {
-		a1, a2  []int32
-		optimal bool
+	var rOrder, vOrder []int32
+	var sorting sync.WaitGroup
+	sorting.Go(func() { vOrder = rankOrder(pool.Volunteers) })
+	rOrder = rankOrder(pool.Requests)
+	sorting.Wait()
+	components := split(pool.Requests, pool.Volunteers, rOrder, vOrder)
+	declinedBy := map[string][]string{}
+	for p, d := range pool.Declined {
+		if d {
+			declinedBy[p.Request] = append(declinedBy[p.Request], p.Volunteer)
+		}
 	}
-	results := make([]solved, len(components))
-	// Components share no eligible pair: they are solved apart, two at a time.
+	// vol[k][i]: request i's volunteer in round k+1, or -1 (indices in the
+	// pool); tier[k][i] their tier.
+	var vol [2][]int32
+	var tier [2][]int8
+	for k := range vol {
+		vol[k] = make([]int32, len(pool.Requests))
+		tier[k] = make([]int8, len(pool.Requests))
+	}
+	optimal := make([]bool, len(components))
+	// Components share no eligible pair: they are solved apart, two at a
+	// time, each writing its own requests' entries.
 	var wg sync.WaitGroup
 	work := make(chan int)
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for c := range work {
-				cp := newComp(components[c], pool.Declined)
+				comp := components[c]
+				cp := newComp(comp, pool.Requests, pool.Volunteers, declinedBy)
 				a1, a2 := cp.descend()
-				optimal := false
 				if len(cp.reqs)+len(cp.vols) <= lim.people {
-					a1, a2, optimal = cp.exact(a1, a2, lim.nodes)
+					a1, a2, optimal[c] = cp.exact(a1, a2, lim.nodes)
 				}
-				results[c] = solved{a1, a2, optimal}
+				for k, a := range [2][]int32{a1, a2} {
+					for i, j := range a {
+						x := comp.requests[i]
+						vol[k][x] = -1
+						if j >= 0 {
+							t, _ := cp.tier(i, int(j))
+							vol[k][x], tier[k][x] = comp.volunteers[j], int8(t)
+						}
+					}
+				}
 			}
 		})
 	}
@@ -188,76 +212,85 @@ func solve(pool Pool, lim limits) Result {
 	}
 	close(work)
 	wg.Wait()
-	assigned := map[int]map[string]string{1: {}, 2: {}}
-	optimal := true
-	for c, r := range results {
-		optimal = optimal && r.optimal
-		comp := components[c]
-		for i, j := range r.a1 {
-			if j >= 0 {
-				assigned[1][comp.requests[i].ID] = comp.volunteers[j].ID
-			}
-		}
-		for i, j := range r.a2 {
-			if j >= 0 {
-				assigned[2][comp.requests[i].ID] = comp.volunteers[j].ID
-			}
-		}
-	}
-	res := collect(requests, volunteers, assigned)
-	res.Optimal = optimal
+	res := collectOrdered(pool.Requests, pool.Volunteers, rOrder, vol, func(k int, i int32) int { return int(tier[k][i]) })
+	res.Optimal = !slices.Contains(optimal, false)
 	return res
 }
 
+// component lists the people of one component, as indices in the pool's
+// requests and volunteers, in sign-up order.
 type component struct {
-	requests, volunteers []Person
+	requests, volunteers []int32
 }
 
 // split groups the pool into the sets no eligible pair crosses: a
 // département, joined to others by the intercommunalities spanning them.
-// Each keeps the sign-up order. Largest first, so the workers finish together.
-func split(requests, volunteers []Person) []component {
-	parent := map[string]string{}
-	var find func(string) string
-	find = func(k string) string {
-		p, ok := parent[k]
-		if !ok || p == k {
-			parent[k] = k
-			return k
+// Each keeps the order given. Largest first, so the workers finish together.
+func split(requests, volunteers []Person, rOrder, vOrder []int32) []component {
+	// Union-find over départements and intercommunalities, numbered apart.
+	deps, epcis := map[string]int32{}, map[string]int32{}
+	var parent []int32
+	node := func(m map[string]int32, k string) int32 {
+		id, ok := m[k]
+		if !ok {
+			id = int32(len(parent))
+			m[k] = id
+			parent = append(parent, id)
 		}
-		root := find(p)
-		parent[k] = root
+		return id
+	}
+	find := func(x int32) int32 {
+		root := x
+		for parent[root] != root {
+			root = parent[root]
+		}
+		for parent[x] != root {
+			parent[x], x = root, parent[x]
+		}
 		return root
 	}
-	key := func(p Person) string { return "d/" + p.Place.Departement }
-	for _, people := range [][]Person{requests, volunteers} {
-		for _, p := range people {
+	depOf := func(people []Person) []int32 {
+		out := make([]int32, len(people))
+		for i, p := range people {
+			out[i] = node(deps, p.Place.Departement)
 			if p.Place.EPCI != "" {
-				parent[find("e/"+p.Place.EPCI)] = find(key(p))
-			} else {
-				find(key(p))
+				parent[find(node(epcis, p.Place.EPCI))] = find(out[i])
 			}
 		}
+		return out
 	}
-	index := map[string]int{}
-	var out []component
-	at := func(p Person) *component {
-		root := find(key(p))
-		i, ok := index[root]
-		if !ok {
-			i = len(out)
-			index[root] = i
-			out = append(out, component{})
+	rDep, vDep := depOf(requests), depOf(volunteers)
+	// Components numbered as they are met, requests first; counted, then
+	// filled, so that each list is allocated once.
+	index := make([]int32, len(parent)) // root -> component + 1
+	var sizes [][2]int
+	at := func(dep int32) int32 {
+		root := find(dep)
+		if index[root] == 0 {
+			sizes = append(sizes, [2]int{})
+			index[root] = int32(len(sizes))
 		}
-		return &out[i]
+		return index[root] - 1
 	}
-	for _, r := range requests {
-		c := at(r)
-		c.requests = append(c.requests, r)
+	for _, i := range rOrder {
+		c := at(rDep[i])
+		sizes[c][0]++
 	}
-	for _, v := range volunteers {
-		c := at(v)
-		c.volunteers = append(c.volunteers, v)
+	for _, j := range vOrder {
+		c := at(vDep[j])
+		sizes[c][1]++
+	}
+	out := make([]component, len(sizes))
+	for c, n := range sizes {
+		out[c] = component{make([]int32, 0, n[0]), make([]int32, 0, n[1])}
+	}
+	for _, i := range rOrder {
+		c := &out[at(rDep[i])]
+		c.requests = append(c.requests, i)
+	}
+	for _, j := range vOrder {
+		c := &out[at(vDep[j])]
+		c.volunteers = append(c.volunteers, j)
 	}
 	slices.SortStableFunc(out, func(a, b component) int {
 		return (len(b.requests) + len(b.volunteers)) - (len(a.requests) + len(a.volunteers))
@@ -265,53 +298,120 @@ func split(requests, volunteers []Person) []component {
 	return out
 }
 
+// rankOrder is the indices of people in sign-up order, the pool's order
+// among equal ranks.
+func rankOrder(people []Person) []int32 {
+	// Sorted as (rank, index) pairs: no indirection in the comparisons.
+	type key struct {
+		rank  int
+		index int32
+	}
+	keys := make([]key, len(people))
+	for i, p := range people {
+		keys[i] = key{p.Rank, int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := cmp.Compare(a.rank, b.rank); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.index, b.index)
+	})
+	order := make([]int32, len(people))
+	for k, x := range keys {
+		order[k] = x.index
+	}
+	return order
+}
+
 func byRank(people []Person) []Person {
-	out := slices.Clone(people)
-	slices.SortStableFunc(out, func(a, b Person) int { return a.Rank - b.Rank })
+	out := make([]Person, len(people))
+	for k, i := range rankOrder(people) {
+		out[k] = people[i]
+	}
 	return out
 }
 
 func wants(p Person, round int) bool { return slices.Contains(p.Rounds, round) }
 
+// collect is collectOrdered for results kept by ID: requests and
+// volunteers are in sign-up order, assigned maps a round's requests to
+// their volunteers. IDs are unique in a pool.
 func collect(requests, volunteers []Person, assigned map[int]map[string]string) Result {
-	place := map[string]Place{}
-	for _, v := range volunteers {
-		place[v.ID] = v.Place
+	volIndex := make(map[string]int32, len(volunteers))
+	for j, v := range volunteers {
+		volIndex[v.ID] = int32(j)
 	}
+	order := make([]int32, len(requests))
+	var vol [2][]int32
+	for k := range vol {
+		vol[k] = make([]int32, len(requests))
+	}
+	for i, r := range requests {
+		order[i] = int32(i)
+		for k := range vol {
+			vol[k][i] = -1
+			if v, ok := assigned[k+1][r.ID]; ok {
+				vol[k][i] = volIndex[v]
+			}
+		}
+	}
+	return collectOrdered(requests, volunteers, order, vol, func(k int, i int32) int {
+		t, _ := Tier(requests[i].Place, volunteers[vol[k][i]].Place)
+		return t
+	})
+}
+
+// collectOrdered builds the result, requests in the order given: vol[k][i]
+// is the volunteer of request i in round k+1, or -1, and tier(k, i) their
+// tier.
+func collectOrdered(requests, volunteers []Person, order []int32, vol [2][]int32, tier func(k int, i int32) int) Result {
 	var res Result
-	for _, r := range requests {
+	// Every match's rounds are cut from one array, capped so that appending
+	// to one cannot reach the next.
+	backing := make([]int, 0, 2*len(requests))
+	res.Matches = make([]Match, 0, len(requests))
+	for _, i := range order {
+		r := &requests[i]
 		complete := true
-		var rounds []int
+		var has [2]bool
 		for _, round := range r.Rounds {
-			if _, ok := assigned[round][r.ID]; !ok {
+			if round != 1 && round != 2 || vol[round-1][i] < 0 {
 				complete = false
-			} else if !slices.Contains(rounds, round) {
-				rounds = append(rounds, round)
+			} else {
+				has[round-1] = true
 			}
 		}
 		if !complete {
 			res.Unmatched = append(res.Unmatched, r.ID)
 		}
-		slices.Sort(rounds)
-		if len(rounds) == 2 {
+		if has[0] && has[1] {
 			res.Both++
-			if assigned[1][r.ID] != assigned[2][r.ID] {
+			if vol[0][i] != vol[1][i] {
 				res.Split++
 			}
 		}
 		var last *Match
-		for _, round := range rounds {
-			v := assigned[round][r.ID]
-			tier, _ := Tier(r.Place, place[v])
-			res.Units++
-			res.TierSum += tier
-			if last != nil && last.Volunteer == v {
-				last.Rounds = append(last.Rounds, round)
+		for k := range 2 {
+			if !has[k] {
 				continue
 			}
-			res.Matches = append(res.Matches, Match{Request: r.ID, Volunteer: v, Rounds: []int{round}, Tier: tier})
+			v := vol[k][i]
+			t := tier(k, i)
+			res.Units++
+			res.TierSum += t
+			if last != nil && last.Volunteer == volunteers[v].ID {
+				last.Rounds = last.Rounds[:2:2]
+				last.Rounds[1] = k + 1
+				continue
+			}
+			n := len(backing)
+			backing = append(backing, k+1, 0)
+			res.Matches = append(res.Matches, Match{Request: r.ID, Volunteer: volunteers[v].ID, Rounds: backing[n : n+1 : n+2], Tier: t})
 			last = &res.Matches[len(res.Matches)-1]
 		}
+	}
+	if len(res.Matches) == 0 {
+		res.Matches = nil
 	}
 	return res
 }

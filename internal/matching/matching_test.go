@@ -366,3 +366,63 @@ func TestBothRoundsKeepTheirVolunteers(t *testing.T) {
 		}
 	}
 }
+
+// The engine made faster gives the objective the engine gave before
+// (recorded from it) on pools over a wider geography than randomPool's,
+// with declined pairs, of components below and above fastFrom, and with
+// every round forced through the two-stage rounds.
+func TestSpreadPoolsKeepTheirObjective(t *testing.T) {
+	defer func(n int) { fastFrom = n }(fastFrom)
+	for _, tc := range []struct {
+		fastFrom                          int
+		seed                              uint64
+		people, units, split, tiers, both int
+	}{
+		{2000, 1, 2949, 2161, 7, 1175, 831},
+		{2000, 2, 1708, 1003, 0, 473, 357},
+		{2000, 3, 2241, 1128, 2, 374, 418},
+		{2000, 4, 2653, 1386, 15, 453, 499},
+		{0, 1, 2949, 2161, 7, 1175, 831},
+		{0, 2, 1708, 1003, 19, 488, 357},
+		{0, 3, 2241, 1128, 2, 374, 418},
+		{0, 4, 2653, 1386, 15, 453, 499},
+	} {
+		fastFrom = tc.fastFrom
+		p := spreadPool(tc.seed)
+		res := Solve(p)
+		check(t, p, res)
+		got := [5]int{len(p.Requests) + len(p.Volunteers), res.Units, res.Split, res.TierSum, res.Both}
+		if want := [5]int{tc.people, tc.units, tc.split, tc.tiers, tc.both}; got != want {
+			t.Errorf("fastFrom %d, seed %d: people, units, splits, tier sum, both %v, before %v", tc.fastFrom, tc.seed, got, want)
+		}
+	}
+}
+
+// spreadPool draws a pool over three départements of three arrondissements
+// of twelve communes, intercommunalities spanning them, with declined pairs.
+func spreadPool(seed uint64) Pool {
+	rng := rand.New(rand.NewPCG(seed, 11))
+	place := func() Place {
+		dep := fmt.Sprint(rng.IntN(3))
+		arr := dep + fmt.Sprint(rng.IntN(3))
+		commune := arr + fmt.Sprint(rng.IntN(12))
+		epci := ""
+		if rng.IntN(4) > 0 {
+			epci = "E" + fmt.Sprint(rng.IntN(8))
+		}
+		return Place{Station: fmt.Sprint(rng.IntN(4)), Commune: commune, EPCI: epci, Arrondissement: arr, Departement: dep}
+	}
+	rounds := func() []int { return [][]int{{1}, {2}, {1, 2}, {1, 2}, {1, 2}}[rng.IntN(5)] }
+	p := Pool{Declined: map[Pair]bool{}}
+	nReq, nVol := 300+rng.IntN(1500), 300+rng.IntN(1500)
+	for i := range nReq {
+		p.Requests = append(p.Requests, Person{ID: fmt.Sprintf("r%d", i), Place: place(), Rounds: rounds(), Rank: rng.IntN(1000)})
+	}
+	for j := range nVol {
+		p.Volunteers = append(p.Volunteers, Person{ID: fmt.Sprintf("v%d", j), Place: place(), Rounds: rounds(), Rank: rng.IntN(1000)})
+	}
+	for range rng.IntN(300) {
+		p.Declined[Pair{fmt.Sprintf("r%d", rng.IntN(nReq)), fmt.Sprintf("v%d", rng.IntN(nVol))}] = true
+	}
+	return p
+}

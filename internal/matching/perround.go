@@ -21,7 +21,17 @@ func PerRound(pool Pool) Result {
 		}
 		declinedBy[p.Request][p.Volunteer] = true
 	}
-	components := split(requests, volunteers)
+	var components []struct{ requests, volunteers []Person }
+	for _, c := range split(requests, volunteers, identity(len(requests)), identity(len(volunteers))) {
+		var rs, vs []Person
+		for _, i := range c.requests {
+			rs = append(rs, requests[i])
+		}
+		for _, j := range c.volunteers {
+			vs = append(vs, volunteers[j])
+		}
+		components = append(components, struct{ requests, volunteers []Person }{rs, vs})
+	}
 	assigned := map[int]map[string]string{} // round -> request -> volunteer
 	for _, round := range []int{1, 2} {
 		assigned[round] = map[string]string{}
@@ -189,8 +199,8 @@ func perRoundSolve(round int, requests, volunteers []Person, declinedBy map[stri
 	hubOut := map[int32][]int{}
 	for _, n := range hubs {
 		var out []int
-		for _, e := range g.arcs(n) {
-			if e%2 == 0 && g.cap[e] == 0 {
+		for e, end := g.arcs(n); e < end; e++ {
+			if g.used(e) {
 				out = append(out, nodeVolunteer[g.to[e]])
 			}
 		}
@@ -199,8 +209,8 @@ func perRoundSolve(round int, requests, volunteers []Person, declinedBy map[stri
 	}
 	assigned := map[string]string{}
 	for _, i := range reqs {
-		for _, e := range g.arcs(reqNode[i]) {
-			if e%2 != 0 || g.cap[e] != 0 {
+		for e, end := g.arcs(reqNode[i]); e < end; e++ {
+			if !g.used(e) {
 				continue
 			}
 			to := g.to[e]
@@ -213,4 +223,12 @@ func perRoundSolve(round int, requests, volunteers []Person, declinedBy map[stri
 		}
 	}
 	return assigned
+}
+
+func identity(n int) []int32 {
+	out := make([]int32, n)
+	for i := range out {
+		out[i] = int32(i)
+	}
+	return out
 }
