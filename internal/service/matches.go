@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -135,46 +134,25 @@ func (s *Service) ApproveMatches(ctx context.Context, who auth.Claims, campaignI
 	if outcome != "approved" && outcome != "rejected" {
 		return nil, errs.InvalidField("outcome", "approved ou rejected attendu")
 	}
-	out := make([]BulkResult, len(ids))
-	// Each approval waits for its workflow's update: a few at once, as
-	// many as the Temporal server takes without queueing them.
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(approvalsAtOnce, len(ids)) {
-		wg.Go(func() {
-			for i := range next {
-				out[i] = s.approveOne(ctx, who, campaignID, ids[i], outcome)
-			}
-		})
+	var out []BulkResult
+	for _, id := range ids {
+		r := BulkResult{ID: id}
+		m, _, err := s.loadMatch(ctx, who, id)
+		if err == nil && m.CampaignID != campaignID {
+			err = errNoMatch
+		}
+		if err == nil {
+			m, err = s.updateMatch(ctx, m, match.UpdateApproval, match.Approval{Actor: matchActor(who), Outcome: outcome})
+			r.Status = m.Status
+		}
+		if e, ok := errs.As(err); ok {
+			r.Error = e.Message
+		} else if err != nil {
+			r.Error = "Erreur interne."
+		}
+		out = append(out, r)
 	}
-	for i := range ids {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 	return out, nil
-}
-
-// approvalsAtOnce is how many approvals of a batch wait for their update
-// at the same time.
-const approvalsAtOnce = 8
-
-func (s *Service) approveOne(ctx context.Context, who auth.Claims, campaignID, id, outcome string) BulkResult {
-	r := BulkResult{ID: id}
-	m, _, err := s.loadMatch(ctx, who, id)
-	if err == nil && m.CampaignID != campaignID {
-		err = errNoMatch
-	}
-	if err == nil {
-		m, err = s.updateMatch(ctx, m, match.UpdateApproval, match.Approval{Actor: matchActor(who), Outcome: outcome})
-		r.Status = m.Status
-	}
-	if e, ok := errs.As(err); ok {
-		r.Error = e.Message
-	} else if err != nil {
-		r.Error = "Erreur interne."
-	}
-	return r
 }
 
 // AnswerMatch is a party's acceptance or refusal of an offer.
