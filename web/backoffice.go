@@ -439,6 +439,8 @@ type boPeopleView struct {
 	Q        string
 	Searched bool
 	Found    []service.PersonFound
+	Communes map[string]string
+	Stations map[string]string
 }
 
 func (s *Server) boPeople(q *request) error {
@@ -459,6 +461,13 @@ func (s *Server) boPeople(q *request) error {
 			status = http.StatusUnprocessableEntity
 		}
 		v.Found, v.Searched = found, len(f.Order) == 0
+		v.Communes = map[string]string{}
+		var codes []string
+		for _, p := range found {
+			v.Communes[p.Signup.CommuneCode] = s.svc.CommuneName(q.ctx(), p.Signup.CommuneCode)
+			codes = append(codes, p.Signup.PollingStation)
+		}
+		v.Stations = s.svc.StationLabels(q.ctx(), codes...)
 	}
 	s.renderBO(q, status, "people", view{Title: "Rechercher une personne — " + p.Campaign.Name, Form: f, Data: v})
 	return nil
@@ -469,6 +478,7 @@ type boCandidatesView struct {
 	Request    store.Signup
 	Candidates []service.Candidate
 	Communes   map[string]string
+	Stations   map[string]string
 }
 
 // boCandidates shows the volunteers a requester could be paired with by
@@ -491,9 +501,12 @@ func (s *Server) renderCandidates(q *request, f form, status int) error {
 	}
 	v := boCandidatesView{boPage: *p, Request: req, Candidates: candidates, Communes: map[string]string{}}
 	v.Communes[req.CommuneCode] = s.svc.CommuneName(q.ctx(), req.CommuneCode)
+	codes := []string{req.PollingStation}
 	for _, c := range candidates {
 		v.Communes[c.Volunteer.CommuneCode] = s.svc.CommuneName(q.ctx(), c.Volunteer.CommuneCode)
+		codes = append(codes, c.Volunteer.PollingStation)
 	}
+	v.Stations = s.svc.StationLabels(q.ctx(), codes...)
 	s.renderBO(q, status, "candidates", view{Title: "Proposer un volontaire — " + p.Campaign.Name, Form: f, Data: v})
 	return nil
 }

@@ -328,7 +328,8 @@ func (g *graph) augment(s, t int32, level, iter []int32, pot []int64, st *stack)
 	return true
 }
 
-// augmentFree is augment when every arc costs nothing.
+// augmentFree is augment when every arc costs nothing: a copy without the
+// cost test, which the inner loop of the largest pools cannot afford.
 func (g *graph) augmentFree(s, t int32, level, iter []int32, st *stack) bool {
 	st.arcs, st.nodes = st.arcs[:0], st.nodes[:0]
 	first, to, capa := g.first, g.to, g.cap

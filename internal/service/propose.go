@@ -162,3 +162,18 @@ func common(a, b []int16) []int16 {
 	}
 	return out
 }
+
+// StationLabels names polling stations as people know them (name, address,
+// number), by code: pages never show a bare code.
+func (s *Service) StationLabels(ctx context.Context, codes ...string) map[string]string {
+	out := map[string]string{}
+	stations, err := s.Store.PollingStations(ctx, codes...)
+	for _, code := range codes {
+		if err != nil {
+			out[code] = store.StationNumber(code)
+		} else {
+			out[code] = stations[code].Label()
+		}
+	}
+	return out
+}
