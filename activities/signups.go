@@ -51,9 +51,7 @@ func (a *Signups) pace() *rate.Limiter {
 // sent once (its key is claimed before sending); one that fails waits for
 // a later pass, the others go on.
 func (a *Signups) SendPendingConfirmations(ctx context.Context, run time.Duration) error {
-	limiter := a.pace()
 	end := time.Now().Add(run)
-	var mu sync.Mutex
 	failing := map[string]time.Time{}
 	for time.Now().Before(end) {
 		activity.RecordHeartbeat(ctx)
@@ -75,40 +73,20 @@ func (a *Signups) SendPendingConfirmations(ctx context.Context, run time.Duratio
 			}
 			continue
 		}
-		ids := make(chan string)
-		var wg sync.WaitGroup
-		for range confirmationSenders {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for id := range ids {
-					err := limiter.Wait(ctx)
-					if err == nil {
-						var receipt outbox.Receipt
-						receipt, err = a.SendConfirmation(ctx, id)
-						if err == nil && receipt.Unmarked {
-							err = a.Mail.MarkMailSent(ctx, signup.ConfirmationKey(id))
-						}
-					}
-					mu.Lock()
-					if err != nil {
-						// The mail server or the database is away: this
-						// one waits for a later pass.
-						activity.GetLogger(ctx).Warn("confirmation not sent yet", "signup", id, "error", err)
-						failing[id] = time.Now().Add(10 * time.Second)
-					} else {
-						delete(failing, id)
-					}
-					activity.RecordHeartbeat(ctx)
-					mu.Unlock()
-				}
-			}()
-		}
-		for _, id := range todo {
-			ids <- id
-		}
-		close(ids)
-		wg.Wait()
+		a.sendPaced(ctx, todo, func(id string) (string, outbox.Receipt, error) {
+			r, err := a.SendConfirmation(ctx, id)
+			return signup.ConfirmationKey(id), r, err
+		}, func(id string, _ outbox.Receipt, err error) {
+			if err != nil {
+				// The mail server or the database is away: this one
+				// waits for a later pass.
+				activity.GetLogger(ctx).Warn("confirmation not sent yet", "signup", id, "error", err)
+				failing[id] = time.Now().Add(10 * time.Second)
+			} else {
+				delete(failing, id)
+			}
+			activity.RecordHeartbeat(ctx)
+		})
 		activity.RecordHeartbeat(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -120,6 +98,45 @@ func (a *Signups) SendPendingConfirmations(ctx context.Context, run time.Duratio
 // confirmationSenders is how many connections to the mail relay the sender
 // keeps busy at once.
 const confirmationSenders = 8
+
+// sendPaced sends one email per item over confirmationSenders connections
+// at the relay's pace: send renders and sends it once and names its key,
+// which is marked sent here when send could not; done sees each outcome,
+// one at a time (and heartbeats, with the details its activity resumes
+// from).
+func (a *Signups) sendPaced(ctx context.Context, items []string, send func(string) (string, outbox.Receipt, error),
+	done func(string, outbox.Receipt, error)) {
+	work := make(chan string)
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex
+	)
+	for range confirmationSenders {
+		wg.Go(func() {
+			for item := range work {
+				var (
+					key     string
+					receipt outbox.Receipt
+				)
+				err := a.pace().Wait(ctx)
+				if err == nil {
+					key, receipt, err = send(item)
+				}
+				if err == nil && receipt.Unmarked {
+					err = a.Mail.MarkMailSent(ctx, key)
+				}
+				mu.Lock()
+				done(item, receipt, err)
+				mu.Unlock()
+			}
+		})
+	}
+	for _, item := range items {
+		work <- item
+	}
+	close(work)
+	wg.Wait()
+}
 
 // ConfirmationLinkLifetime bounds how long a confirmation link works.
 const ConfirmationLinkLifetime = 7 * 24 * time.Hour
@@ -195,51 +212,32 @@ func (a *Signups) NotifyUnmatched(ctx context.Context, n campaign.Notice) (campa
 	}
 	data := mail.Unmatched{Campaign: c.Name, Round: french.Round(n.Round), Date: date, OfficialURL: c.Site.RequestURL(a.PublicURL),
 		Color: c.Site.Color}
-	limiter := a.pace()
 	for {
 		activity.RecordHeartbeat(ctx, p)
 		batch, next, err := a.Store.UnmatchedRequesters(ctx, n.Campaign, n.Round, p.Cursor, unmatchedPerBatch)
 		if err != nil {
 			return report(), err
 		}
-		people := make(chan store.Unmatched)
-		var (
-			wg     sync.WaitGroup
-			mu     sync.Mutex
-			failed error
-		)
-		for range confirmationSenders {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for u := range people {
-					err := limiter.Wait(ctx)
-					var receipt outbox.Receipt
-					if err == nil {
-						receipt, err = a.sendUnmatched(ctx, c.Sender, data, n.Round, u)
-					}
-					if err == nil && receipt.Unmarked {
-						err = a.Mail.MarkMailSent(ctx, signup.UnmatchedKey(u.ID, n.Round))
-					}
-					mu.Lock()
-					switch {
-					case err != nil:
-						failed = cmp.Or(failed, err)
-					case receipt.Refused != "":
-						p.Refused++
-					default:
-						p.Told++
-					}
-					activity.RecordHeartbeat(ctx, p)
-					mu.Unlock()
-				}
-			}()
+		people := make(map[string]store.Unmatched, len(batch))
+		ids := make([]string, len(batch))
+		for i, u := range batch {
+			people[u.ID], ids[i] = u, u.ID
 		}
-		for _, u := range batch {
-			people <- u
-		}
-		close(people)
-		wg.Wait()
+		var failed error
+		a.sendPaced(ctx, ids, func(id string) (string, outbox.Receipt, error) {
+			r, err := a.sendUnmatched(ctx, c.Sender, data, n.Round, people[id])
+			return signup.UnmatchedKey(id, n.Round), r, err
+		}, func(_ string, receipt outbox.Receipt, err error) {
+			switch {
+			case err != nil:
+				failed = cmp.Or(failed, err)
+			case receipt.Refused != "":
+				p.Refused++
+			default:
+				p.Told++
+			}
+			activity.RecordHeartbeat(ctx, p)
+		})
 		if failed != nil {
 			// The relay or the database is away: the retry takes this
 			// page up again, skipping those told meanwhile.

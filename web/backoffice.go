@@ -616,7 +616,7 @@ func (s *Server) boSaveSettings(q *request) error {
 	if p == nil || err != nil {
 		return err
 	}
-	f := formOf(q.r, "answer_window_hours", "retention_days", "matching_every_minutes", "link_reminder_days", "back_office_approval")
+	f := formOf(q.r, "answer_window_hours", "link_reminder_days", "matching_every_minutes", "retention_days", "back_office_approval")
 	number := func(name string) int {
 		n, err := strconv.Atoi(f.Value(name))
 		if err != nil {

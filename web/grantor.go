@@ -127,8 +127,8 @@ func (s *Server) request(q *request) error {
 	if !q.requireGrantor() {
 		return nil
 	}
-	f := formOf(q.r, "grantor.nne", "grantor.commune_code", "grantor.phone", "proxy.by", "proxy.nne", "proxy.birth_date", "proxy.family_name",
-		"proxy.given_names", "proxy.commune_code", "proxy.email", "proxy.email_consent", "validity.kind", "validity.election_id", "validity.rounds",
+	f := formOf(q.r, "grantor.nne", "grantor.commune_code", "grantor.phone", "proxy.by", "proxy.nne", "proxy.family_name", "proxy.given_names",
+		"proxy.commune_code", "proxy.birth_date", "proxy.email", "proxy.email_consent", "validity.kind", "validity.election_id", "validity.rounds",
 		"validity.from", "validity.until")
 	req := service.ProcurationRequest{GrantorNNE: f.Value("grantor.nne"), CommuneCode: f.Value("grantor.commune_code"), Phone: f.Value("grantor.phone"),
 		ProxyBirthDate: f.Value("proxy.birth_date"), ProxyEmail: f.Value("proxy.email"), ProxyEmailConsent: f.Value("proxy.email_consent") == "oui"}

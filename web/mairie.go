@@ -123,7 +123,7 @@ func (s *Server) townHallDecide(q *request) error {
 	if !q.requireAgent(auth.RoleTownHall) {
 		return nil
 	}
-	f := formOf(q.r, "outcome", "reason", "reason.other")
+	f := formOf(q.r, "reason", "reason.other", "outcome")
 	reason := f.Value("reason")
 	if reason == "autre" {
 		reason = f.Value("reason.other")

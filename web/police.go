@@ -94,7 +94,7 @@ func (s *Server) policeVerify(q *request) error {
 		return nil
 	}
 	ref := q.r.PathValue("ref")
-	f := formOf(q.r, "outcome", "id_document.kind", "id_document.number", "reason")
+	f := formOf(q.r, "id_document.kind", "id_document.number", "reason", "outcome")
 	_, err := s.svc.VerifyIdentity(q.ctx(), q.session.Who, ref, service.Verification{Outcome: f.Value("outcome"),
 		IDKind: f.Value("id_document.kind"), IDNumber: f.Value("id_document.number"), Reason: f.Value("reason")})
 	if err = f.fromError(err, nil); err != nil {

@@ -320,10 +320,13 @@ func (s *Service) StartBulkApproval(ctx context.Context, who auth.Claims, id str
 		return "", errs.InvalidField("ids", fmt.Sprintf("%d propositions au plus à la fois", BulkMax))
 	}
 	// A job with nothing to do is refused at once, rather than failing
-	// every line in the background.
-	waiting, err := s.Store.CountProposed(ctx, id, clean)
-	if err != nil {
-		return "", s.infra(ctx, err)
+	// every line in the background (all read only proposals).
+	waiting := len(clean)
+	if !all {
+		var err error
+		if waiting, err = s.Store.CountProposed(ctx, id, clean); err != nil {
+			return "", s.infra(ctx, err)
+		}
 	}
 	if waiting == 0 {
 		return "", errs.InvalidField("ids", "aucune de ces propositions n'attend votre décision")

@@ -230,8 +230,10 @@ func holderEmail(req ProcurationRequest, fe *errs.Fields) string {
 	case email == "" && req.ProxyEmailConsent:
 		fe.Add("proxy.email", "indiquez l'adresse électronique de votre mandataire, ou décochez la case pour qu'il ne soit pas informé par courriel")
 	case email == "":
-	case valid.Email(email) != "":
-		fe.Add("proxy.email", valid.Email(email))
+	default:
+		if msg := valid.Email(email); msg != "" {
+			fe.Add("proxy.email", msg)
+		}
 	}
 	if email != "" && !req.ProxyEmailConsent {
 		fe.Add("proxy.email_consent", "cochez la case pour que votre mandataire soit informé par courriel, ou laissez son adresse vide")

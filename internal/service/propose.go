@@ -29,25 +29,23 @@ func (s *Service) Candidates(ctx context.Context, who auth.Claims, campaignID, r
 	if err != nil {
 		return store.Signup{}, nil, err
 	}
-	people, err := s.Store.SignupsByID(ctx, campaignID, []string{requestID})
-	if err != nil {
-		return store.Signup{}, nil, s.infra(ctx, err)
-	}
 	vols, err := s.Store.VolunteersIn(ctx, campaignID, req.Departement, 500)
 	if err != nil {
 		return store.Signup{}, nil, s.infra(ctx, err)
 	}
 	var out []Candidate
-	var ids []string
 	for _, v := range vols {
 		tier, ok := matching.Tier(place(req), place(v))
 		if rounds := common(req.Rounds, v.Rounds); ok && len(rounds) > 0 {
 			out = append(out, Candidate{Volunteer: store.Signup{ID: v.ID}, Tier: tier, Rounds: rounds})
-			ids = append(ids, v.ID)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Candidate) int { return a.Tier - b.Tier })
 	out = out[:min(len(out), candidatesShown)]
+	ids := []string{requestID}
+	for _, c := range out {
+		ids = append(ids, c.Volunteer.ID)
+	}
 	named, err := s.Store.SignupsByID(ctx, campaignID, ids)
 	if err != nil {
 		return store.Signup{}, nil, s.infra(ctx, err)
@@ -55,7 +53,7 @@ func (s *Service) Candidates(ctx context.Context, who auth.Claims, campaignID, r
 	for i := range out {
 		out[i].Volunteer = named[out[i].Volunteer.ID]
 	}
-	return people[requestID], out, nil
+	return named[requestID], out, nil
 }
 
 const candidatesShown = 50
