@@ -83,8 +83,11 @@ func (a *Procurations) SendMail(ctx context.Context, m dossier.Mail) (outbox.Rec
 	if err != nil {
 		return outbox.Receipt{}, err
 	}
-	if m.Kind == dossier.MailHolderInformed {
+	switch m.Kind {
+	case dossier.MailHolderInformed:
 		return a.informHolder(ctx, p, m)
+	case dossier.MailHolderCancelled:
+		return a.tellHolderCancelled(ctx, p, m)
 	}
 	data, err := a.mailData(ctx, p, m)
 	if err != nil {
@@ -137,6 +140,35 @@ func (a *Procurations) informHolder(ctx context.Context, p store.Procuration, m 
 		return outbox.Receipt{}, temporal.NewNonRetryableApplicationError("template", outbox.ErrPermanent, err)
 	}
 	return a.Mail.sendOnce(ctx, m.Key, m.Reference, string(m.Kind), mail.Message{To: p.ProxyEmail, Subject: subject, Text: text, HTML: html})
+}
+
+// tellHolderCancelled tells the holder that the procuration they were told
+// of is cancelled: only a holder whose email of the validation went out, at
+// that address (the grantor's consent covered the procuration's news).
+func (a *Procurations) tellHolderCancelled(ctx context.Context, p store.Procuration, m dossier.Mail) (outbox.Receipt, error) {
+	sent, err := a.Store.SentMails(ctx, p.Reference)
+	if err != nil {
+		return outbox.Receipt{}, err
+	}
+	to := ""
+	for _, s := range sent {
+		if s.Kind == string(dossier.MailHolderInformed) && s.SentAt != nil {
+			to = s.Recipient
+		}
+	}
+	if to == "" {
+		return a.Mail.skip(ctx, m.Key, m.Reference, string(m.Kind), "le mandataire n'avait pas été informé de la procuration")
+	}
+	data, err := a.mailData(ctx, p, m)
+	if err != nil {
+		return outbox.Receipt{}, err
+	}
+	data.Link = ""
+	subject, text, html, err := mail.Render(string(m.Kind), data)
+	if err != nil {
+		return outbox.Receipt{}, temporal.NewNonRetryableApplicationError("template", outbox.ErrPermanent, err)
+	}
+	return a.Mail.sendOnce(ctx, m.Key, m.Reference, string(m.Kind), mail.Message{To: to, Subject: subject, Text: text, HTML: html})
 }
 
 func (a *Procurations) mailData(ctx context.Context, p store.Procuration, m dossier.Mail) (mail.Dossier, error) {

@@ -16,7 +16,8 @@ import (
 )
 
 // Support's "Request Cancellation" runs the cancellation path: a step by
-// support, the slot released, the email; the workflow ends cancelled.
+// support, the slot released, the emails (the grantor's, the holder's of a
+// validated one); the workflow ends cancelled.
 func TestCancellationFromTemporalRunsTheCancellationPath(t *testing.T) {
 	h := newHarness(t)
 	h.at(time.Hour, dossier.UpdatePoliceVerification, verified, "")
@@ -30,7 +31,8 @@ func TestCancellationFromTemporalRunsTheCancellationPath(t *testing.T) {
 	require.Equal(t, dossier.SupportActor, last.Actor)
 	require.Equal(t, "cancel.support", last.Action)
 	require.Equal(t, 1, h.released)
-	require.Equal(t, dossier.MailCancelled, h.mails[len(h.mails)-1].kind)
+	kinds := h.kinds()
+	require.Equal(t, []dossier.MailKind{dossier.MailCancelled, dossier.MailHolderCancelled}, kinds[len(kinds)-2:])
 	require.Equal(t, 3*time.Hour, h.mails[len(h.mails)-1].at)
 }
 

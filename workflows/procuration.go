@@ -141,6 +141,7 @@ func (p *procuration) cancelledBySupport(ctx workflow.Context) error {
 		// A handler cancelled mid-step may have recorded a step the
 		// workflow never saw: skip its number.
 		p.seq++
+		wasValidated := p.status == dossier.Validated
 		if err := p.releaseSlot(ctx); err != nil {
 			unlock()
 			return err
@@ -150,6 +151,7 @@ func (p *procuration) cancelledBySupport(ctx workflow.Context) error {
 			return err
 		}
 		p.queueMail(dossier.MailCancelled, 0)
+		p.tellHolderOfCancel(ctx, wasValidated)
 	}
 	unlock()
 	if err := p.finish(ctx); err != nil {
@@ -419,6 +421,7 @@ func (p *procuration) cancel(ctx workflow.Context, in dossier.Cancellation) (dos
 	if p.status.Final() {
 		return "", dossier.WrongState(p.status)
 	}
+	wasValidated := p.status == dossier.Validated
 	if err := p.releaseSlot(ctx); err != nil {
 		return "", err
 	}
@@ -426,7 +429,21 @@ func (p *procuration) cancel(ctx workflow.Context, in dossier.Cancellation) (dos
 		return "", err
 	}
 	p.queueMail(dossier.MailCancelled, 0)
+	p.tellHolderOfCancel(ctx, wasValidated)
 	return p.status, nil
+}
+
+// holderCancelledChange: from version 1 cancelling a validated
+// procuration also asks for the holder's email, so that a holder told of
+// it does not go and vote for nothing.
+const holderCancelledChange = "holder-cancelled"
+
+// tellHolderOfCancel asks for it; the activity sends it only to a holder
+// whose email of the validation went out.
+func (p *procuration) tellHolderOfCancel(ctx workflow.Context, wasValidated bool) {
+	if wasValidated && workflow.GetVersion(ctx, holderCancelledChange, workflow.DefaultVersion, 1) >= 1 {
+		p.queueMail(dossier.MailHolderCancelled, 0)
+	}
 }
 
 // releaseSlot frees the proxy holder's cap slot. It also runs when no slot

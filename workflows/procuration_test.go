@@ -274,7 +274,8 @@ func TestCancellationAtEachStep(t *testing.T) {
 		"validated": {func(h *harness) {
 			h.at(time.Hour, dossier.UpdatePoliceVerification, verified, "")
 			h.at(2*time.Hour, dossier.UpdateTownHallDecision, validate, "")
-		}, 1, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailHolderInformed, dossier.MailCancelled}},
+		}, 1, []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailHolderInformed, dossier.MailCancelled,
+			dossier.MailHolderCancelled}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
@@ -285,6 +286,7 @@ func TestCancellationAtEachStep(t *testing.T) {
 			require.Equal(t, tc.mails, h.kinds())
 			require.Equal(t, tc.released, h.released)
 			require.Equal(t, 20*time.Hour, h.mails[len(h.mails)-1].at)
+			require.Equal(t, name == "validated", slices.Contains(h.kinds(), dossier.MailHolderCancelled), "the holder only of a validated one")
 		})
 	}
 }
@@ -355,9 +357,11 @@ func TestValidationAsksForTheHolderEmail(t *testing.T) {
 		want    []dossier.MailKind
 	}{
 		"town hall": {dossier.ReviewManual, 1, validate,
-			[]dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailHolderInformed, dossier.MailCancelled}},
+			[]dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailHolderInformed, dossier.MailCancelled,
+				dossier.MailHolderCancelled}},
 		"automatic": {dossier.ReviewAutomatic, 1, validate,
-			[]dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailHolderInformed, dossier.MailCancelled}},
+			[]dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailValidated, dossier.MailHolderInformed, dossier.MailCancelled,
+				dossier.MailHolderCancelled}},
 		"invalidated": {dossier.ReviewManual, 1, dossier.TownHallDecision{Actor: townHall, Outcome: dossier.TownHallInvalidated, ReasonNote: "n"},
 			[]dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailInvalidated}},
 		"validated before the change": {dossier.ReviewManual, workflow.DefaultVersion, validate,
@@ -366,7 +370,7 @@ func TestValidationAsksForTheHolderEmail(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
 			h.policy.Review = tc.review
-			h.versions = map[string]workflow.Version{holderInformedChange: tc.version}
+			h.versions = map[string]workflow.Version{holderInformedChange: tc.version, holderCancelledChange: tc.version}
 			h.at(time.Hour, dossier.UpdatePoliceVerification, verified, "")
 			if tc.review == dossier.ReviewManual {
 				h.at(2*time.Hour, dossier.UpdateTownHallDecision, tc.outcome, "")

@@ -226,6 +226,9 @@ const (
 	// MailHolderInformed goes to the holder, at the address the grantor
 	// gave with their consent; without one it is recorded as not sent.
 	MailHolderInformed MailKind = "holder_informed"
+	// MailHolderCancelled tells that holder, once informed, that the
+	// procuration was cancelled.
+	MailHolderCancelled MailKind = "holder_cancelled"
 )
 
 // Mail asks the mail activity for one email. Key is unique per email a

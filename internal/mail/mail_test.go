@@ -21,7 +21,7 @@ func TestEveryTemplateRenders(t *testing.T) {
 	}
 	kinds := []dossier.MailKind{dossier.MailSubmission, dossier.MailPoliceReceipt, dossier.MailPoliceRefused, dossier.MailDigitalIdentity,
 		dossier.MailValidated, dossier.MailInvalidated, dossier.MailCancelled, dossier.MailExpired, dossier.MailPoliceReminder,
-		dossier.MailBeforeRoundReminder, dossier.MailTownHallReminder, dossier.MailHolderInformed}
+		dossier.MailBeforeRoundReminder, dossier.MailTownHallReminder, dossier.MailHolderInformed, dossier.MailHolderCancelled}
 	for _, kind := range kinds {
 		subject, text, html, err := Render(string(kind), d)
 		if err != nil {
@@ -71,6 +71,26 @@ func TestHolderInformed(t *testing.T) {
 	_, text, _, _ = Render(string(dossier.MailHolderInformed), d)
 	if !strings.Contains(text, "au bureau de vote de votre mandant, à Paris") || !strings.Contains(text, "répertoire électoral unique") {
 		t.Errorf("without a known station: %s", text)
+	}
+}
+
+// The holder told of a procuration is told of its end: that they no
+// longer go and vote, nor hold it against the cap.
+func TestHolderCancelled(t *testing.T) {
+	d := Dossier{Reference: "K7M2QX", GrantorName: "Marie Claire DUPONT", ProxyName: "Jean MARTIN", CommuneName: "Paris", CommuneCode: "75056",
+		Scope: "Élection présidentielle 2027, 1er tour le 11 avril 2027"}
+	subject, text, html, err := Render(string(dossier.MailHolderCancelled), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Bonjour Jean MARTIN", "La procuration que Marie Claire DUPONT vous avait donnée", "1er tour le 11 avril 2027",
+		"Vous n'avez plus à vous présenter en son nom au bureau de vote de Paris", "article L73"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	if !strings.Contains(subject, "résiliée") || !strings.Contains(html, "Vous n'avez plus à vous présenter en son nom") {
+		t.Errorf("subject %q or HTML incomplete", subject)
 	}
 }
 

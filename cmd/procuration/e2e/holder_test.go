@@ -24,8 +24,9 @@ func (s *stack) validate(ref, townHall string) {
 
 // The holder of a validated procuration is told by email, once, when the
 // grantor gave an address with consent: for whom, for which rounds, where
-// to vote. Without an address nobody but the grantor gets an email, and
-// that the holder's was not sent is on record.
+// to vote; told again, once, when it is cancelled. Without an address
+// nobody but the grantor gets an email, and that the holder's were not
+// sent is on record.
 func TestHolderToldOnceWithConsentOnly(t *testing.T) {
 	s := newStack(t)
 	s.loadVoters()
@@ -105,4 +106,31 @@ func TestHolderToldOnceWithConsentOnly(t *testing.T) {
 		require.Subset(t, []string{"fc-marie@example.fr", "fc-luc@example.fr", holder}, m.To, "an email to someone else: %s", m.Subject)
 	}
 	require.Len(t, s.smtp.To("fc-luc@example.fr"), 3, "Luc's own three emails, nothing more")
+
+	// Both cancel: Jean, told of the procuration, is told of its end.
+	require.Equal(t, 200, s.do("POST", "/v1/procurations/"+ref+"/cancel", s.grantor("fc-marie", marie), nil).Status)
+	require.Equal(t, 200, s.do("POST", "/v1/procurations/"+quiet+"/cancel", s.grantor("fc-luc", luc), nil).Status)
+	mails = s.waitMails(holder, 2)
+	s.waitMails("fc-luc@example.fr", 4)
+	s.waitIdle(dossier.WorkflowID(ref))
+	s.waitIdle(dossier.WorkflowID(quiet))
+	require.Len(t, s.smtp.To(holder), 2, "one email of the cancellation")
+	ended := mails[1]
+	require.Contains(t, ended.Subject, "résiliée")
+	require.Contains(t, ended.Text, "La procuration que Marie Claire DUPONT vous avait donnée")
+	require.Contains(t, ended.Text, "Vous n'avez plus à vous présenter en son nom")
+	assert.NotContains(t, ended.Text+ended.HTML, "/mes-procurations/")
+	sent, err = s.app.Store.SentMails(ctx, quiet)
+	require.NoError(t, err)
+	skipped = nil
+	for i := range sent {
+		if sent[i].Kind == "holder_cancelled" {
+			skipped = &sent[i]
+		}
+	}
+	require.NotNil(t, skipped, "asked for, not sent: Camille was never told")
+	require.Nil(t, skipped.SentAt)
+	for _, m := range s.smtp.Received() {
+		require.Subset(t, []string{"fc-marie@example.fr", "fc-luc@example.fr", holder}, m.To, "an email to someone else: %s", m.Subject)
+	}
 }
