@@ -83,7 +83,10 @@ type Config struct {
 
 	// Worker.
 	// MetricsAddr is where the worker serves /metrics; empty, nowhere.
-	MetricsAddr      string
+	MetricsAddr string
+	// TaskPollers is how many requests for tasks the worker keeps open on
+	// the server, for each kind (workflow, activity).
+	TaskPollers      int
 	SMTP             mail.Config
 	MailDomain       string
 	TownHallFallback string
@@ -265,6 +268,11 @@ func (c *Config) registerWorker() {
 		RoleWorker, oneOf("initial", "always", "never"))
 	s.str(&c.MetricsAddr, "metrics-addr", "METRICS_ADDR", "", "host:port, or empty",
 		"where the worker serves Prometheus /metrics (the API serves it on HTTP_ADDR); empty: off", RoleWorker, optional(hostPort))
+	// The SDK's default of 2 leaves one poller on the task queue besides the
+	// sticky one: a matching run's thousands of first tasks then wait
+	// minutes in the queue while the server idles.
+	s.integer(&c.TaskPollers, "task-pollers", "TASK_POLLERS", 8, 2, 256,
+		"workflow tasks, and activity tasks, the worker asks the server for at a time", RoleWorker)
 	s.integer(&c.ConfirmationsPerSecond, "confirmations-per-second", "CONFIRMATIONS_PER_SECOND", 50, 1, 10000,
 		"emails to sign-ups (confirmations, notices before a round) sent a second, the mail relay's pace", RoleWorker)
 }

@@ -153,6 +153,7 @@ func (a *App) Worker() (worker.Worker, error) {
 		Campaigns: &activities.Campaigns{Store: a.Store, Temporal: a.Temporal, Runner: a.Service.Runner(),
 			StartsParallel: a.Cfg.MatchStartsParallel},
 		Bulk:       &activities.Bulk{Approve: a.Service.ApproveBatch, Parallel: 5},
+		Options:    worker.Options{MaxConcurrentWorkflowTaskPollers: a.Cfg.TaskPollers, MaxConcurrentActivityTaskPollers: a.Cfg.TaskPollers},
 		Versioning: a.Cfg.Versioning,
 		Log:        a.Log,
 	}), nil
