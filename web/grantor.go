@@ -36,8 +36,8 @@ func (s *Server) registerGrantor(mux *http.ServeMux) {
 	mux.Handle("GET /demande", s.page(s.requestForm))
 	mux.Handle("POST /demande", s.page(s.request))
 	mux.Handle("GET /mes-procurations", s.page(s.myProcurations))
-	mux.Handle("GET /mes-procurations/{ref}", s.page(s.myProcuration))
-	mux.Handle("GET /mes-procurations/{ref}/etat", s.page(s.myProcurationState))
+	mux.Handle("GET /mes-procurations/{ref}", s.dossierPage(ownDossier, s.myProcuration))
+	mux.Handle("GET /mes-procurations/{ref}/etat", s.dossierPage(ownDossier, s.myProcurationState))
 	mux.Handle("GET /mes-procurations/{ref}/resilier", s.page(s.cancelForm))
 	mux.Handle("POST /mes-procurations/{ref}/resilier", s.page(s.cancel))
 	mux.Handle("GET /mes-procurations/{ref}/recepisse.pdf", s.page(s.receipt))
@@ -203,11 +203,16 @@ type step struct {
 	What string
 }
 
+// ownDossier is the dossier a grantor's page shows, read with the session.
+func ownDossier(r *http.Request) *store.DossierRead {
+	return service.ReadAhead(r.PathValue("ref"), false)
+}
+
 func (s *Server) myProcuration(q *request) error {
 	if !q.requireGrantor() {
 		return nil
 	}
-	p, err := s.svc.Procuration(q.ctx(), q.session.Who, q.r.PathValue("ref"))
+	p, err := s.svc.ProcurationWith(q.ctx(), q.session.Who, q.r.PathValue("ref"), q.session.dossier)
 	if err != nil {
 		return err
 	}
@@ -224,7 +229,7 @@ func (s *Server) myProcurationState(q *request) error {
 	if !q.session.SignedIn() || q.session.Who.Role != auth.RoleGrantor {
 		return errs.Unauthenticated("Authentification requise.")
 	}
-	p, err := s.svc.Procuration(q.ctx(), q.session.Who, q.r.PathValue("ref"))
+	p, err := s.svc.ProcurationWith(q.ctx(), q.session.Who, q.r.PathValue("ref"), q.session.dossier)
 	if err != nil {
 		return err
 	}

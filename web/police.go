@@ -7,6 +7,7 @@ import (
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/errs"
 	"github.com/procurations/procuration/internal/service"
+	"github.com/procurations/procuration/internal/store"
 )
 
 // The police portal is made for a counter with a queue: the reference
@@ -14,7 +15,7 @@ import (
 // number, Enter verifies, Enter on the receipt comes back for the next one.
 func (s *Server) registerPolice(mux *http.ServeMux) {
 	mux.Handle("GET /police", s.page(s.policeHome))
-	mux.Handle("GET /police/dossier", s.page(s.policeDossier))
+	mux.Handle("GET /police/dossier", s.dossierPage(examinedDossier, s.policeDossier))
 	mux.Handle("POST /police/dossier/{ref}", s.page(s.policeVerify))
 	mux.Handle("GET /police/recu/{ref}", s.page(s.policeReceipt))
 }
@@ -64,12 +65,18 @@ func (s *Server) policeHome(q *request) error {
 	return nil
 }
 
+// examinedDossier is the dossier an officer asked for, read with the
+// session.
+func examinedDossier(r *http.Request) *store.DossierRead {
+	return service.ReadAhead(r.URL.Query().Get("reference"), true)
+}
+
 func (s *Server) policeDossier(q *request) error {
 	if !q.requireAgent(auth.RolePolice) {
 		return nil
 	}
 	f := formOf(q.r, "reference")
-	x, err := s.svc.ExamineProcuration(q.ctx(), q.session.Who, f.Value("reference"))
+	x, err := s.svc.ExamineProcurationWith(q.ctx(), q.session.Who, f.Value("reference"), q.session.dossier)
 	if e, ok := errs.As(err); ok && (e.Kind == errs.KindNotFound || e.Kind == errs.KindTooMany) {
 		// Not there or not ours: the same words either way.
 		msg := "Aucun dossier ne correspond à cette référence. Vérifiez les 6 caractères."

@@ -35,6 +35,8 @@ type Session struct {
 	dirty bool
 	// rights are the signed-in agent's, read with the session.
 	rights []store.Right
+	// dossier is the one the page shows, read with the session if asked.
+	dossier *store.DossierRead
 }
 
 type pendingLogin struct {
@@ -80,14 +82,15 @@ func hashID(id string) string {
 
 // load reads the browser's session, or starts an empty one, stored only
 // once something is written to it (a sign-in starting): a visitor who only
-// reads costs no row.
-func (m *sessions) load(r *http.Request) (*Session, error) {
+// reads costs no row. With dossier, the page's dossier is read with it
+// (nil: no dossier).
+func (m *sessions) load(r *http.Request, dossier *store.DossierRead) (*Session, error) {
 	if c, err := r.Cookie(m.cookieName()); err == nil && c.Value != "" {
 		var s Session
-		seen, rights, err := m.store.LoadSessionAndRights(r.Context(), hashID(c.Value), &s, m.now())
+		seen, rights, err := m.store.LoadSessionAndRights(r.Context(), hashID(c.Value), &s, m.now(), dossier)
 		switch {
 		case err == nil && time.Since(seen) < m.idle && time.Since(s.Created) < m.max:
-			s.id, s.rights = c.Value, rights
+			s.id, s.rights, s.dossier = c.Value, rights, dossier
 			if time.Since(seen) > time.Minute {
 				_ = m.store.TouchSession(r.Context(), hashID(s.id))
 			}

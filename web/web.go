@@ -143,9 +143,20 @@ func (q *request) ctx() context.Context { return q.r.Context() }
 // page wraps a page handler: session loaded and saved, CSRF checked on
 // every form, security headers, failures as pages.
 func (s *Server) page(h func(*request) error) http.Handler {
+	return s.dossierPage(nil, h)
+}
+
+// dossierPage is page for a page showing a dossier: the read readAhead
+// says (service.ReadAhead) is made with the session, in the same round
+// trip, and the handler gives it to the use case (q.session.dossier).
+func (s *Server) dossierPage(readAhead func(*http.Request) *store.DossierRead, h func(*request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.securityHeaders(w)
-		sess, err := s.sessions.load(r)
+		var dossier *store.DossierRead
+		if readAhead != nil {
+			dossier = readAhead(r)
+		}
+		sess, err := s.sessions.load(r, dossier)
 		if err != nil {
 			logging.Ctx(r.Context(), s.Log).Error("session", zap.Error(err))
 			s.problem(w, r, nil, http.StatusServiceUnavailable, "Service momentanément indisponible, réessayez dans quelques instants.")
@@ -222,7 +233,7 @@ func (s *Server) fail(q *request, err error) {
 // found on a portal's path (unknown page, wrong method, refused input).
 func (s *Server) Problem(w http.ResponseWriter, r *http.Request, status int, detail string) {
 	s.securityHeaders(w)
-	sess, err := s.sessions.load(r)
+	sess, err := s.sessions.load(r, nil)
 	if err != nil {
 		sess = nil
 	}

@@ -519,7 +519,30 @@ func (s *Service) miss(ctx context.Context, who auth.Claims, answer error) error
 // Procuration is a dossier as its grantor, the police, its town hall or
 // support read it. Agents' reads are audited.
 func (s *Service) Procuration(ctx context.Context, who auth.Claims, ref string) (store.Procuration, error) {
-	return s.view(ctx, who, ref, s.read)
+	return s.ProcurationWith(ctx, who, ref, nil)
+}
+
+// ProcurationWith is Procuration with the dossier perhaps already read
+// with the page's session (ReadAhead): taken for the read when it is this
+// reference's, every check made as ever; nothing held, it is read here.
+func (s *Service) ProcurationWith(ctx context.Context, who auth.Claims, ref string, read *store.DossierRead) (store.Procuration, error) {
+	return s.view(ctx, who, ref, func(ctx context.Context, ref string) (store.Procuration, error) {
+		if read.Holds(ref, false) {
+			return read.Procuration, nil
+		}
+		return s.read(ctx, ref)
+	})
+}
+
+// ReadAhead is the read a page showing the dossier of ref may make with
+// its session, for ProcurationWith (examine: ExamineProcurationWith); nil
+// for a reference no dossier can have.
+func ReadAhead(ref string, examine bool) *store.DossierRead {
+	ref = reference.Normalize(ref)
+	if !reference.Valid(ref) {
+		return nil
+	}
+	return &store.DossierRead{Reference: ref, Examine: examine}
 }
 
 // view is a read of a dossier by someone who may see it, audited when an
@@ -750,8 +773,18 @@ type Examination struct {
 // ExamineProcuration reads a dossier for the police or its town hall, with
 // the register's entries beside what the identity provider asserted.
 func (s *Service) ExamineProcuration(ctx context.Context, who auth.Claims, ref string) (Examination, error) {
+	return s.ExamineProcurationWith(ctx, who, ref, nil)
+}
+
+// ExamineProcurationWith is ExamineProcuration with the dossier perhaps
+// already read with the page's session, as ProcurationWith.
+func (s *Service) ExamineProcurationWith(ctx context.Context, who auth.Claims, ref string, read *store.DossierRead) (Examination, error) {
 	var x Examination
 	p, err := s.view(ctx, who, ref, func(ctx context.Context, ref string) (store.Procuration, error) {
+		if read.Holds(ref, true) {
+			x.Examination = read.Examination
+			return read.Procuration, nil
+		}
 		p, found, err := s.Store.Examine(ctx, ref)
 		x.Examination = found
 		return p, s.notFoundOr(ctx, err, errNoProcuration)

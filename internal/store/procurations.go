@@ -289,15 +289,30 @@ func (s *Store) Examine(ctx context.Context, reference string) (Procuration, Exa
 // one connection, however many statements.
 func (s *Store) readDossier(ctx context.Context, reference string, p *Procuration, x *Examination) error {
 	b := &pgx.Batch{}
+	queueDossier(b, reference, x != nil)
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+	if err := collectDossier(br, p, x); err != nil {
+		return err
+	}
+	return br.Close()
+}
+
+// queueDossier queues the reads of a dossier and its history, and with
+// examine what an agent checks beside it, for collectDossier: the one
+// dossier read, in its own batch or in a page's with its session.
+func queueDossier(b *pgx.Batch, reference string, examine bool) {
 	b.Queue(selectProcurations+` WHERE p.reference = $1`, reference)
 	b.Queue(`SELECT at, status, actor FROM procuration_history WHERE reference = $1 ORDER BY seq`, reference)
-	if x != nil {
+	if examine {
 		b.Queue(voterSelect+` JOIN procurations p ON v.nne IN (p.grantor_nne, p.proxy_nne) WHERE p.reference = $1`, reference)
 		b.Queue(`SELECT count(*) FROM proxy_slots s JOIN procurations p ON s.proxy_nne = p.proxy_nne
 			WHERE p.reference = $1 AND s.released_at IS NULL`, reference)
 	}
-	br := s.pool.SendBatch(ctx, b)
-	defer br.Close()
+}
+
+// collectDossier reads what queueDossier queued (x: with examine).
+func collectDossier(br pgx.BatchResults, p *Procuration, x *Examination) error {
 	rows, _ := br.Query()
 	row, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[procurationRow])
 	if err != nil {
@@ -322,10 +337,7 @@ func (s *Store) readDossier(ctx context.Context, reference string, p *Procuratio
 			x.Proxy = &voters[i]
 		}
 	}
-	if err := br.QueryRow().Scan(&x.HolderSlots); err != nil {
-		return err
-	}
-	return br.Close()
+	return br.QueryRow().Scan(&x.HolderSlots)
 }
 
 // ProcurationStatus reads only a dossier's status, for the matches that
