@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/procurations/procuration/activities"
+	"github.com/procurations/procuration/internal/campaign"
 	"github.com/procurations/procuration/internal/config"
 	"github.com/procurations/procuration/internal/dossier"
 )
@@ -35,17 +36,57 @@ type Deps struct {
 	Log        *zap.Logger
 }
 
-// New is the worker of every workflow of the system.
+// New is the worker of every workflow of the system: on taskQueue, and on
+// the campaigns' runs queue beside it (campaign.RunsTaskQueue) with the
+// SDK's default pollers, that queue being light.
 func New(c client.Client, taskQueue string, d Deps) worker.Worker {
 	opts := d.Options
 	opts.DeploymentOptions = DeploymentOptions(d.Versioning)
-	w := worker.New(c, taskQueue, opts)
-	RegisterWorkflows(w, d.Policy)
-	w.RegisterActivity(d.Outbox)
-	procurationActivities(w, d)
-	matchingActivities(w, d)
+	runsOpts := opts
+	runsOpts.MaxConcurrentWorkflowTaskPollers, runsOpts.MaxConcurrentActivityTaskPollers = 0, 0
+	var w worker.Worker = &withRuns{Worker: register(worker.New(c, taskQueue, opts), d),
+		runs: register(worker.New(c, campaign.RunsTaskQueue(taskQueue), runsOpts), d)}
 	if !opts.DeploymentOptions.UseVersioning {
 		return w
 	}
 	return &promoting{Worker: w, client: c, versioning: d.Versioning, log: d.Log}
+}
+
+func register(w worker.Worker, d Deps) worker.Worker {
+	RegisterWorkflows(w, d.Policy)
+	w.RegisterActivity(d.Outbox)
+	procurationActivities(w, d)
+	matchingActivities(w, d)
+	return w
+}
+
+// withRuns is the worker of the main queue that also starts and stops the
+// runs queue's.
+type withRuns struct {
+	worker.Worker
+	runs worker.Worker
+}
+
+func (w *withRuns) Start() error {
+	if err := w.runs.Start(); err != nil {
+		return err
+	}
+	if err := w.Worker.Start(); err != nil {
+		w.runs.Stop()
+		return err
+	}
+	return nil
+}
+
+func (w *withRuns) Run(stop <-chan any) error {
+	if err := w.runs.Start(); err != nil {
+		return err
+	}
+	defer w.runs.Stop()
+	return w.Worker.Run(stop)
+}
+
+func (w *withRuns) Stop() {
+	w.Worker.Stop()
+	w.runs.Stop()
 }

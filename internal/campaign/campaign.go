@@ -40,6 +40,11 @@ func LifeWorkflowID(id string) string { return "campaign-" + id }
 // RunWorkflowID names the workflows the campaign's schedule starts.
 func RunWorkflowID(id string) string { return "matching-run-" + id }
 
+// RunsTaskQueue is the queue of a campaign's offers and bulk jobs, beside
+// the deployment's: a run's next batch must not wait behind the first
+// tasks of the thousands of matches it has just started.
+func RunsTaskQueue(taskQueue string) string { return taskQueue + "-runs" }
+
 // OffersWorkflowID names a campaign's one offers workflow.
 func OffersWorkflowID(id string) string { return "matching-offers-" + id }
 

@@ -82,7 +82,7 @@ func (r *Runner) Run(ctx context.Context, campaignID string, dryRun bool, now ti
 func (r *Runner) RequestOffers(ctx context.Context, campaignID string, more campaign.More) error {
 	more.RematchDelay = r.RematchDelay
 	_, err := r.Temporal.SignalWithStartWorkflow(ctx, campaign.OffersWorkflowID(campaignID), campaign.SignalMore, more,
-		client.StartWorkflowOptions{TaskQueue: r.TaskQueue, StaticSummary: "Offres de la campagne " + campaignID,
+		client.StartWorkflowOptions{TaskQueue: campaign.RunsTaskQueue(r.TaskQueue), StaticSummary: "Offres de la campagne " + campaignID,
 			TypedSearchAttributes: temporal.NewSearchAttributes(campaign.Attribute.ValueSet(campaignID))},
 		campaign.OffersWorkflowName, campaign.Offers{Campaign: campaignID, RematchDelay: r.RematchDelay})
 	return err

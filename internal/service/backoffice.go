@@ -333,7 +333,7 @@ func (s *Service) StartBulkApproval(ctx context.Context, who auth.Claims, id str
 	}
 	job := newID("b")[2:]
 	if _, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: campaign.BulkWorkflowID(id, job), TaskQueue: s.TaskQueue,
+		ID: campaign.BulkWorkflowID(id, job), TaskQueue: campaign.RunsTaskQueue(s.TaskQueue),
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		StaticSummary:            fmt.Sprintf("Campagne %s : %d propositions (%s)", id, len(clean), outcome),
 	}, campaign.BulkWorkflowName, campaign.Bulk{Campaign: id, Outcome: outcome, IDs: clean,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/procurations/procuration/internal/auth"
 	"github.com/procurations/procuration/internal/campaign"
+	"github.com/procurations/procuration/internal/match"
 )
 
 var answerLink = regexp.MustCompile(`http://\S+/c/[a-z0-9-]+/offre/\S+\?token=\S+&outcome=accepted`)
@@ -457,4 +458,12 @@ func TestRematchAfterAFailedDossier(t *testing.T) {
 	var p campaign.OffersProgress
 	require.NoError(t, v.Get(&p))
 	require.GreaterOrEqual(t, p.Rematches, 1)
+	// The run on its own queue, the matches on the deployment's: a backlog
+	// of first tasks never holds up the run's next batch.
+	d, err := s.app.Temporal.DescribeWorkflowExecution(context.Background(), campaign.OffersWorkflowID("re-2027"), "")
+	require.NoError(t, err)
+	require.Equal(t, campaign.RunsTaskQueue(s.cfg.TaskQueue), d.GetWorkflowExecutionInfo().GetTaskQueue())
+	d, err = s.app.Temporal.DescribeWorkflowExecution(context.Background(), match.WorkflowID(again), "")
+	require.NoError(t, err)
+	require.Equal(t, s.cfg.TaskQueue, d.GetWorkflowExecutionInfo().GetTaskQueue())
 }
