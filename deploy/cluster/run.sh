@@ -48,9 +48,10 @@ stop() {
 }
 . deploy/dev/ports.sh
 # The frontend's port and those cluster.yaml derives from it (history +1,
-# matching +2, worker +6, HTTP +10, membership +100...), the server's metrics.
+# matching +2, worker +6, HTTP +10, membership +100...), the server's metrics
+# (TEMPORAL_METRICS_PORT, which cluster.yaml reads too).
 for p in "$TEMPORAL_PORT" $((TEMPORAL_PORT + 1)) $((TEMPORAL_PORT + 2)) $((TEMPORAL_PORT + 6)) $((TEMPORAL_PORT + 10)) \
-  $((TEMPORAL_PORT + 100)) $((TEMPORAL_PORT + 101)) $((TEMPORAL_PORT + 102)) $((TEMPORAL_PORT + 106)) 7290 \
+  $((TEMPORAL_PORT + 100)) $((TEMPORAL_PORT + 101)) $((TEMPORAL_PORT + 102)) $((TEMPORAL_PORT + 106)) "${TEMPORAL_METRICS_PORT:-7290}" \
   "$TEMPORAL_UI_PORT" "$SMTP_PORT" "$MAILDEV_PORT" "$API_PORT"; do
   port_free "$p" || { echo "port $p is in use: is another 'make run' or 'make run-cluster' up? Stop it, or set the *_PORT variables." >&2; exit 1; }
 done
