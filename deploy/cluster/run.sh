@@ -75,11 +75,17 @@ for db in temporal temporal_visibility; do
 done
 
 echo "==> starting the Temporal server: frontend, history, matching and worker services"
-for service in history matching frontend worker; do
-  "$server" --root "$root" --config deploy/cluster/temporal --env cluster --allow-no-auth start --service "$service" \
-    >"$logs/temporal-$service.log" 2>&1 &
+start_service() {
+  "$server" --root "$root" --config deploy/cluster/temporal --env cluster --allow-no-auth start --service "$1" \
+    >"$logs/temporal-$1.log" 2>&1 &
   pids+=($!)
-done
+}
+# On new databases each service writes the cluster's metadata record if it
+# finds none; two at once race and the loser exits ("Failed to apply cluster
+# metadata"). History writes it alone, before it opens its port.
+start_service history
+wait_port "Temporal history" $((TEMPORAL_PORT + 1)) 120
+for service in matching frontend worker; do start_service "$service"; done
 wait_port "Temporal frontend" "$TEMPORAL_PORT" 120
 for _ in $(seq 60); do
   if TEMPORAL_CLI="$temporal" deploy/temporal/create-namespace.sh >>"$logs/namespace.log" 2>&1; then break; fi
