@@ -34,7 +34,8 @@ deploy/dev/docs-assets.sh "$root/.data/docs"
 if [ -f "$root/.data/docs/web-components.min.js" ]; then export DOCS_ASSETS="$root/.data/docs"; fi
 
 pids=() supervisors=()
-stop() {
+stop() { # exit status: 0 on Ctrl-C, that of the failure otherwise
+  local rc="$1"
   trap - INT TERM EXIT
   echo
   echo "==> stopping"
@@ -44,7 +45,7 @@ stop() {
   wait 2>/dev/null || true
   deploy/dev/postgres.sh stop "$data/postgres" "$PG_PORT" || true
   echo "==> stopped; data kept in .data/cluster/"
-  exit 0
+  exit "$rc"
 }
 . deploy/dev/ports.sh
 # The frontend's port and those cluster.yaml derives from it (history +1,
@@ -56,7 +57,8 @@ for p in "$TEMPORAL_PORT" $((TEMPORAL_PORT + 1)) $((TEMPORAL_PORT + 2)) $((TEMPO
   port_free "$p" || { echo "port $p is in use: is another 'make run' or 'make run-cluster' up? Stop it, or set the *_PORT variables." >&2; exit 1; }
 done
 
-trap stop INT TERM EXIT
+trap 'stop 0' INT TERM
+trap 'stop $?' EXIT
 deploy/dev/postgres.sh start "$data/postgres" "$PG_PORT"
 
 # Temporal's own databases, created and brought to the schema of this server
@@ -143,3 +145,4 @@ cat <<INFO
 INFO
 wait -n "${pids[@]}" || true
 echo "a process of the stack exited; see .data/cluster/logs/" >&2
+exit 1
