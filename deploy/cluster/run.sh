@@ -34,7 +34,8 @@ deploy/dev/docs-assets.sh "$root/.data/docs"
 if [ -f "$root/.data/docs/web-components.min.js" ]; then export DOCS_ASSETS="$root/.data/docs"; fi
 
 pids=() supervisors=()
-stop() {
+stop() { # exit status: 0 on Ctrl-C, that of the failure otherwise
+  local rc="$1"
   trap - INT TERM EXIT
   echo
   echo "==> stopping"
@@ -44,18 +45,20 @@ stop() {
   wait 2>/dev/null || true
   deploy/dev/postgres.sh stop "$data/postgres" "$PG_PORT" || true
   echo "==> stopped; data kept in .data/cluster/"
-  exit 0
+  exit "$rc"
 }
 . deploy/dev/ports.sh
 # The frontend's port and those cluster.yaml derives from it (history +1,
-# matching +2, worker +6, HTTP +10, membership +100...), the server's metrics.
+# matching +2, worker +6, HTTP +10, membership +100...), the server's metrics
+# (TEMPORAL_METRICS_PORT, which cluster.yaml reads too).
 for p in "$TEMPORAL_PORT" $((TEMPORAL_PORT + 1)) $((TEMPORAL_PORT + 2)) $((TEMPORAL_PORT + 6)) $((TEMPORAL_PORT + 10)) \
-  $((TEMPORAL_PORT + 100)) $((TEMPORAL_PORT + 101)) $((TEMPORAL_PORT + 102)) $((TEMPORAL_PORT + 106)) 7290 \
+  $((TEMPORAL_PORT + 100)) $((TEMPORAL_PORT + 101)) $((TEMPORAL_PORT + 102)) $((TEMPORAL_PORT + 106)) "${TEMPORAL_METRICS_PORT:-7290}" \
   "$TEMPORAL_UI_PORT" "$SMTP_PORT" "$MAILDEV_PORT" "$API_PORT"; do
   port_free "$p" || { echo "port $p is in use: is another 'make run' or 'make run-cluster' up? Stop it, or set the *_PORT variables." >&2; exit 1; }
 done
 
-trap stop INT TERM EXIT
+trap 'stop 0' INT TERM
+trap 'stop $?' EXIT
 deploy/dev/postgres.sh start "$data/postgres" "$PG_PORT"
 
 # Temporal's own databases, created and brought to the schema of this server
@@ -74,11 +77,17 @@ for db in temporal temporal_visibility; do
 done
 
 echo "==> starting the Temporal server: frontend, history, matching and worker services"
-for service in history matching frontend worker; do
-  "$server" --root "$root" --config deploy/cluster/temporal --env cluster --allow-no-auth start --service "$service" \
-    >"$logs/temporal-$service.log" 2>&1 &
+start_service() {
+  "$server" --root "$root" --config deploy/cluster/temporal --env cluster --allow-no-auth start --service "$1" \
+    >"$logs/temporal-$1.log" 2>&1 &
   pids+=($!)
-done
+}
+# On new databases each service writes the cluster's metadata record if it
+# finds none; two at once race and the loser exits ("Failed to apply cluster
+# metadata"). History writes it alone, before it opens its port.
+start_service history
+wait_port "Temporal history" $((TEMPORAL_PORT + 1)) 120
+for service in matching frontend worker; do start_service "$service"; done
 wait_port "Temporal frontend" "$TEMPORAL_PORT" 120
 for _ in $(seq 60); do
   if TEMPORAL_CLI="$temporal" deploy/temporal/create-namespace.sh >>"$logs/namespace.log" 2>&1; then break; fi
@@ -136,3 +145,4 @@ cat <<INFO
 INFO
 wait -n "${pids[@]}" || true
 echo "a process of the stack exited; see .data/cluster/logs/" >&2
+exit 1
