@@ -49,10 +49,13 @@ stop() { # exit status: 0 on Ctrl-C, that of the failure otherwise
 }
 . deploy/dev/ports.sh
 # The frontend's port and those cluster.yaml derives from it (history +1,
-# matching +2, worker +6, HTTP +10, membership +100...), the server's metrics
-# (TEMPORAL_METRICS_PORT, which cluster.yaml reads too).
+# matching +2, worker +6, HTTP +10, membership +100...), the services'
+# metrics: one port each from TEMPORAL_METRICS_PORT (history, matching,
+# frontend, worker), as cluster.yaml reads it per process.
+metrics="${TEMPORAL_METRICS_PORT:-7290}"
 for p in "$TEMPORAL_PORT" $((TEMPORAL_PORT + 1)) $((TEMPORAL_PORT + 2)) $((TEMPORAL_PORT + 6)) $((TEMPORAL_PORT + 10)) \
-  $((TEMPORAL_PORT + 100)) $((TEMPORAL_PORT + 101)) $((TEMPORAL_PORT + 102)) $((TEMPORAL_PORT + 106)) "${TEMPORAL_METRICS_PORT:-7290}" \
+  $((TEMPORAL_PORT + 100)) $((TEMPORAL_PORT + 101)) $((TEMPORAL_PORT + 102)) $((TEMPORAL_PORT + 106)) \
+  "$metrics" $((metrics + 1)) $((metrics + 2)) $((metrics + 3)) \
   "$TEMPORAL_UI_PORT" "$SMTP_PORT" "$MAILDEV_PORT" "$API_PORT"; do
   port_free "$p" || { echo "port $p is in use: is another 'make run' or 'make run-cluster' up? Stop it, or set the *_PORT variables." >&2; exit 1; }
 done
@@ -77,17 +80,19 @@ for db in temporal temporal_visibility; do
 done
 
 echo "==> starting the Temporal server: frontend, history, matching and worker services"
-start_service() {
-  "$server" --root "$root" --config deploy/cluster/temporal --env cluster --allow-no-auth start --service "$1" \
+start_service() { # service, its metrics port
+  TEMPORAL_METRICS_PORT="$2" "$server" --root "$root" --config deploy/cluster/temporal --env cluster --allow-no-auth start --service "$1" \
     >"$logs/temporal-$1.log" 2>&1 &
   pids+=($!)
 }
 # On new databases each service writes the cluster's metadata record if it
 # finds none; two at once race and the loser exits ("Failed to apply cluster
 # metadata"). History writes it alone, before it opens its port.
-start_service history
+start_service history "$metrics"
 wait_port "Temporal history" $((TEMPORAL_PORT + 1)) 120
-for service in matching frontend worker; do start_service "$service"; done
+start_service matching $((metrics + 1))
+start_service frontend $((metrics + 2))
+start_service worker $((metrics + 3))
 wait_port "Temporal frontend" "$TEMPORAL_PORT" 120
 for _ in $(seq 60); do
   if TEMPORAL_CLI="$temporal" deploy/temporal/create-namespace.sh >>"$logs/namespace.log" 2>&1; then break; fi

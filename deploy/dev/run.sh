@@ -27,7 +27,8 @@ deploy/dev/docs-assets.sh "$data/docs"
 if [ -f "$data/docs/web-components.min.js" ]; then export DOCS_ASSETS="$data/docs"; fi
 
 pids=()
-stop() {
+stop() { # exit status: 0 on Ctrl-C, that of the failure otherwise
+  local rc="$1"
   trap - INT TERM EXIT
   echo
   echo "==> stopping"
@@ -35,14 +36,15 @@ stop() {
   wait 2>/dev/null || true
   deploy/dev/postgres.sh stop "$data/postgres" "$PG_PORT" || true
   echo "==> stopped; data kept in .data/"
-  exit 0
+  exit "$rc"
 }
 . deploy/dev/ports.sh
 for p in "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$SMTP_PORT" "$MAILDEV_PORT" "$API_PORT"; do
   port_free "$p" || { echo "port $p is in use: is another 'make run' up? Stop it, or set the *_PORT variables." >&2; exit 1; }
 done
 
-trap stop INT TERM EXIT
+trap 'stop 0' INT TERM
+trap 'stop $?' EXIT
 deploy/dev/postgres.sh start "$data/postgres" "$PG_PORT"
 
 echo "==> starting the MailDev inbox"
@@ -103,3 +105,4 @@ cat <<INFO
 INFO
 wait -n "${pids[@]}" || true
 echo "a process of the stack exited; see .data/logs/" >&2
+exit 1
