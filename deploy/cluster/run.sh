@@ -66,7 +66,7 @@ deploy/dev/postgres.sh start "$data/postgres" "$PG_PORT"
 
 # Temporal's own databases, created and brought to the schema of this server
 # version by its schema tool; update-schema is a no-op once they are current.
-psql_pg() { psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tA "$@"; }
+psql_pg() { deploy/dev/postgres.sh psql "$data/postgres" "$PG_PORT" -tA "$@"; }
 for db in temporal temporal_visibility; do
   dir=temporal; [ "$db" = temporal_visibility ] && dir=visibility
   sql=("$sqltool" --plugin postgres12 --endpoint 127.0.0.1 --port "$PG_PORT" --user postgres --database "$db")
@@ -82,7 +82,7 @@ done
 echo "==> starting the Temporal server: frontend, history, matching and worker services"
 start_service() { # service, its metrics port
   TEMPORAL_METRICS_PORT="$2" "$server" --root "$root" --config deploy/cluster/temporal --env cluster --allow-no-auth start --service "$1" \
-    >"$logs/temporal-$1.log" 2>&1 &
+    >>"$logs/temporal-$1.log" 2>&1 &
   pids+=($!)
 }
 # On new databases each service writes the cluster's metadata record if it
@@ -104,11 +104,11 @@ for _ in $(seq 60); do
 done
 
 echo "==> starting the Temporal Web UI"
-"$uiserver" --root "$root/deploy/cluster" --config ui --env cluster start >"$logs/ui.log" 2>&1 &
+"$uiserver" --root "$root/deploy/cluster" --config ui --env cluster start >>"$logs/ui.log" 2>&1 &
 pids+=($!)
 
 echo "==> starting the MailDev inbox"
-deploy/dev/maildev.sh "$root/.data/maildev" "$SMTP_PORT" "$MAILDEV_PORT" >"$logs/maildev.log" 2>&1 &
+deploy/dev/maildev.sh "$root/.data/maildev" "$SMTP_PORT" "$MAILDEV_PORT" >>"$logs/maildev.log" 2>&1 &
 pids+=($!)
 wait_port "MailDev" "$SMTP_PORT" 300
 

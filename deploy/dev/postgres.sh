@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A private PostgreSQL cluster for development: data and socket under DIR,
-# listening on 127.0.0.1:PORT. Usage: postgres.sh start|stop DIR PORT
+# listening on 127.0.0.1:PORT. Usage: postgres.sh start|stop|psql DIR PORT
 set -euo pipefail
 action="$1" dir="$(realpath -m "$2")" port="$3"
 
@@ -73,5 +73,9 @@ stop)
     echo "==> PostgreSQL stopped"
   fi
   ;;
-*) echo "usage: $0 start|stop DIR PORT" >&2; exit 2 ;;
+psql) # the cluster's own client, with psql's arguments after PORT
+  shift 3
+  exec "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres "$@"
+  ;;
+*) echo "usage: $0 start|stop|psql DIR PORT [psql arguments]" >&2; exit 2 ;;
 esac
