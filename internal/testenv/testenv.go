@@ -142,9 +142,26 @@ func TemporalCLI(tb testing.TB) string {
 // returns its address.
 func Temporal(tb testing.TB) string {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// The server picks its HTTP and metrics ports itself, free when it
+	// looks: another package's server may take one first, and this one
+	// exits. A new attempt picks others.
+	var err error
+	for range 3 {
+		var srv *testsuite.DevServer
+		srv, err = startTemporal(tb)
+		if err == nil {
+			tb.Cleanup(func() { _ = srv.Stop() })
+			return srv.FrontendHostPort()
+		}
+	}
+	tb.Fatalf("starting the Temporal dev server: %v", err)
+	return ""
+}
+
+func startTemporal(tb testing.TB) (*testsuite.DevServer, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+	return testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:     TemporalCLI(tb),
 		ClientOptions:    &client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", FreePort(tb)), Namespace: "default"},
 		SearchAttributes: searchattrs.All(),
@@ -152,9 +169,4 @@ func Temporal(tb testing.TB) string {
 		Stdout:           os.Stderr,
 		Stderr:           os.Stderr,
 	})
-	if err != nil {
-		tb.Fatalf("starting the Temporal dev server: %v", err)
-	}
-	tb.Cleanup(func() { _ = srv.Stop() })
-	return srv.FrontendHostPort()
 }
