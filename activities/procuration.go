@@ -126,8 +126,6 @@ func (a *Procurations) informHolder(ctx context.Context, p store.Procuration, m 
 	if err != nil {
 		return outbox.Receipt{}, err
 	}
-	// The holder has no access to the grantor's portal.
-	data.Link = ""
 	voter, err := a.Store.Voter(ctx, p.GrantorNNE)
 	switch {
 	case err == nil && voter.PollingStation != "":
@@ -135,11 +133,18 @@ func (a *Procurations) informHolder(ctx context.Context, p store.Procuration, m 
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return outbox.Receipt{}, err
 	}
+	return a.mailHolder(ctx, m, p.ProxyEmail, data)
+}
+
+// mailHolder renders and sends, once, an email to the holder at to.
+func (a *Procurations) mailHolder(ctx context.Context, m dossier.Mail, to string, data mail.Dossier) (outbox.Receipt, error) {
+	// The holder has no access to the grantor's portal.
+	data.Link = ""
 	subject, text, html, err := mail.Render(string(m.Kind), data)
 	if err != nil {
 		return outbox.Receipt{}, temporal.NewNonRetryableApplicationError("template", outbox.ErrPermanent, err)
 	}
-	return a.Mail.sendOnce(ctx, m.Key, m.Reference, string(m.Kind), mail.Message{To: p.ProxyEmail, Subject: subject, Text: text, HTML: html})
+	return a.Mail.sendOnce(ctx, m.Key, m.Reference, string(m.Kind), mail.Message{To: to, Subject: subject, Text: text, HTML: html})
 }
 
 // tellHolderCancelled tells the holder that the procuration they were told
@@ -163,12 +168,7 @@ func (a *Procurations) tellHolderCancelled(ctx context.Context, p store.Procurat
 	if err != nil {
 		return outbox.Receipt{}, err
 	}
-	data.Link = ""
-	subject, text, html, err := mail.Render(string(m.Kind), data)
-	if err != nil {
-		return outbox.Receipt{}, temporal.NewNonRetryableApplicationError("template", outbox.ErrPermanent, err)
-	}
-	return a.Mail.sendOnce(ctx, m.Key, m.Reference, string(m.Kind), mail.Message{To: to, Subject: subject, Text: text, HTML: html})
+	return a.mailHolder(ctx, m, to, data)
 }
 
 func (a *Procurations) mailData(ctx context.Context, p store.Procuration, m dossier.Mail) (mail.Dossier, error) {

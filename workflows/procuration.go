@@ -141,17 +141,10 @@ func (p *procuration) cancelledBySupport(ctx workflow.Context) error {
 		// A handler cancelled mid-step may have recorded a step the
 		// workflow never saw: skip its number.
 		p.seq++
-		wasValidated := p.status == dossier.Validated
-		if err := p.releaseSlot(ctx); err != nil {
+		if err := p.endCancelled(ctx, dossier.SupportActor, "cancel.support"); err != nil {
 			unlock()
 			return err
 		}
-		if err := p.record(ctx, dossier.Cancelled, dossier.SupportActor, "cancel.support", nil, nil); err != nil {
-			unlock()
-			return err
-		}
-		p.queueMail(dossier.MailCancelled, 0)
-		p.tellHolderOfCancel(ctx, wasValidated)
 	}
 	unlock()
 	if err := p.finish(ctx); err != nil {
@@ -421,15 +414,9 @@ func (p *procuration) cancel(ctx workflow.Context, in dossier.Cancellation) (dos
 	if p.status.Final() {
 		return "", dossier.WrongState(p.status)
 	}
-	wasValidated := p.status == dossier.Validated
-	if err := p.releaseSlot(ctx); err != nil {
+	if err := p.endCancelled(ctx, in.Actor, "cancel"); err != nil {
 		return "", err
 	}
-	if err := p.record(ctx, dossier.Cancelled, in.Actor, "cancel", nil, nil); err != nil {
-		return "", err
-	}
-	p.queueMail(dossier.MailCancelled, 0)
-	p.tellHolderOfCancel(ctx, wasValidated)
 	return p.status, nil
 }
 
@@ -438,12 +425,23 @@ func (p *procuration) cancel(ctx workflow.Context, in dossier.Cancellation) (dos
 // it does not go and vote for nothing.
 const holderCancelledChange = "holder-cancelled"
 
-// tellHolderOfCancel asks for it; the activity sends it only to a holder
-// whose email of the validation went out.
-func (p *procuration) tellHolderOfCancel(ctx workflow.Context, wasValidated bool) {
+// endCancelled is a cancellation, by the grantor or support: the cap slot
+// released, the step recorded, the grantor's email, and for a validated
+// procuration the holder's, which the activity sends only to a holder whose
+// email of the validation went out.
+func (p *procuration) endCancelled(ctx workflow.Context, actor dossier.Actor, action string) error {
+	wasValidated := p.status == dossier.Validated
+	if err := p.releaseSlot(ctx); err != nil {
+		return err
+	}
+	if err := p.record(ctx, dossier.Cancelled, actor, action, nil, nil); err != nil {
+		return err
+	}
+	p.queueMail(dossier.MailCancelled, 0)
 	if wasValidated && workflow.GetVersion(ctx, holderCancelledChange, workflow.DefaultVersion, 1) >= 1 {
 		p.queueMail(dossier.MailHolderCancelled, 0)
 	}
+	return nil
 }
 
 // releaseSlot frees the proxy holder's cap slot. It also runs when no slot
